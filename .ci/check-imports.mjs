@@ -36,7 +36,9 @@ for (const file of files(src)) {
     const from = relative(src, file).split('/')[0];
     const to = relative(src, target).split('/')[0];
     if (!(allowed[from] ?? []).includes(to)) {
-      problems.push(`${relative(root, file)} imports ${relative(root, target)}: ${from} may not depend on ${to}`);
+      problems.push(
+        `${relative(root, file)} imports ${relative(root, target)}: ${from} may not depend on ${to}`,
+      );
     }
   }
   graph.set(file, deps);
@@ -49,7 +51,10 @@ function visit(node) {
   stack.push(node);
   for (const dep of graph.get(node) ?? []) {
     if (state.get(dep) === 'active') {
-      const cycle = stack.slice(stack.indexOf(dep)).concat(dep).map((f) => relative(root, f));
+      const cycle = stack
+        .slice(stack.indexOf(dep))
+        .concat(dep)
+        .map((f) => relative(root, f));
       problems.push(`circular import: ${cycle.join(' -> ')}`);
     } else if (!state.has(dep)) {
       visit(dep);

@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// Runs the job on the bundled sample corpus and shows what it published.
+//
+// Redis: $REDIS_URL when set; otherwise a private redis-server on a free port when one is
+// installed (it is stopped afterwards); otherwise a dry run that prints the lists it would publish.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const corpus = join(root, 'bench/sample/corpus.ndjson');
+const stateDir = join(root, '.state/sample');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPrivateRedis() {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return null;
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'stopword-refresh-sample-'));
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 50; i++) {
+    if (
+      spawnSync('redis-cli', ['-p', String(port), 'ping'])
+        .stdout?.toString()
+        .trim() === 'PONG'
+    ) {
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        stop: () => {
+          child.kill();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  return null;
+}
+
+function runJob(args) {
+  const result = spawnSync(process.execPath, [join(root, 'bin/stopword-refresh'), 'run', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      STOPWORD_REFRESH_LOGGING_LEVEL: process.env.STOPWORD_REFRESH_LOGGING_LEVEL ?? 'warn',
+    },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const stdout = result.stdout.toString();
+  try {
+    return { code: result.status, result: JSON.parse(stdout) };
+  } catch {
+    process.stderr.write(stdout);
+    return { code: result.status ?? 1, result: null };
+  }
+}
+
+function top(words, n) {
+  return Object.entries(words)
+    .sort((a, b) => Number(b[1]) - Number(a[1]) || (a[0] < b[0] ? -1 : 1))
+    .slice(0, n)
+    .map(([w]) => w)
+    .join(' ');
+}
+
+const privateRedis = process.env.REDIS_URL ? null : await startPrivateRedis();
+const redisUrl = process.env.REDIS_URL ?? privateRedis?.url ?? null;
+try {
+  const base = ['--source', `file:${corpus}`, '--state-dir', stateDir];
+  if (redisUrl === null) {
+    console.log(
+      'No Redis: no $REDIS_URL and no redis-server installed. Running a dry run instead.\n',
+    );
+    const { code, result } = runJob([...base, '--dry-run']);
+    if (result !== null) {
+      for (const [lang, words] of Object.entries(result.stopwords ?? {})) {
+        console.log(
+          `${lang.padEnd(4)} ${String(Object.keys(words).length).padStart(4)}  ${top(words, 12)}`,
+        );
+      }
+      console.log(
+        `\n${result.documentsProcessed} documents in ${result.durationSeconds} s (dry run, nothing written).`,
+      );
+    }
+    console.log(
+      '\nFor the real thing: apt-get install redis-server (or set REDIS_URL) and run npm run sample again.',
+    );
+    process.exitCode = code ?? 1;
+  } else {
+    const where = privateRedis
+      ? `a private redis-server on port ${privateRedis.port}`
+      : redisUrl.replace(/\/\/[^@]*@/, '//');
+    console.log(`Publishing to ${where}.\n`);
+    const { code, result } = runJob([...base, '--redis', redisUrl]);
+    process.exitCode = code ?? 1;
+    if (result === null) throw new Error('the job printed no result');
+    if (!result.success) {
+      console.log(`The run failed (exit ${code}): ${result.errors.join('; ')}`);
+    } else {
+      const { createClient } = await import('redis');
+      const client = createClient({ url: redisUrl });
+      await client.connect();
+      const prefix = 'stopwords';
+      const meta = await client.hGetAll(`${prefix}:meta`);
+      for (const lang of JSON.parse(meta.languages ?? '[]')) {
+        const words = await client.hGetAll(`${prefix}:${lang}`);
+        console.log(
+          `${prefix}:${lang.padEnd(4)} ${String(Object.keys(words).length).padStart(4)}  ${top(words, 12)}`,
+        );
+      }
+      await client.quit();
+      console.log(
+        `\nVersion ${result.version} is live: ${result.documentsProcessed} documents in ${result.durationSeconds} s.`,
+      );
+      console.log(
+        `The full JobResult: node bin/stopword-refresh run ${base.join(' ')} --redis ${privateRedis ? 'URL' : '$REDIS_URL'}`,
+      );
+    }
+  }
+} finally {
+  privateRedis?.stop();
+}

@@ -1,0 +1,418 @@
+/**
+ * Word tokeniser shared by DF counting and the published lists (DESIGN §5).
+ *
+ * Policy, fixed by ANALYZER_VERSION:
+ * - Word characters are Unicode letters and marks. A run that also contains a digit or an
+ *   underscore (`mp3`, `3rd`, hashes, `snake_case`) is dropped whole: such runs are codes and
+ *   identifiers, and their letter fragments would only add noise to the counts.
+ * - Hyphens and dashes split words (`state-of-the-art` -> state, of, the, art). Keeping compounds
+ *   whole would spread the counts of their parts over thousands of rare compounds, and the parts
+ *   are what a stopword list is about.
+ * - `'`, `’` and `ʼ` are one apostrophe, written `'`. In elision languages an apostrophe ends a
+ *   token and stays on it (`l'homme` -> `l'`, `homme`); elsewhere it stays inside the word
+ *   (`don't`). Leading and trailing apostrophes are quotes, not part of the word.
+ * - A middle dot between letters is inside the word (Catalan `col·lecció`); soft hyphens are
+ *   removed, since HTML extraction leaves them in the middle of words.
+ * - URLs and e-mail addresses are skipped up to the next whitespace.
+ * - Words longer than MAX_TOKEN_LENGTH code units are dropped; single letters are kept.
+ * - Han, kana, Thai, Lao, Khmer and Myanmar runs go through Intl.Segmenter.
+ */
+
+/** Bump whenever any input yields different tokens: published lists record it. */
+export const ANALYZER_VERSION = 'tok-1';
+
+const MAX_TOKEN_LENGTH = 40;
+
+/**
+ * Intl.Segmenter on Node 20 gets slower per character as its input grows (on a 110k-char
+ * Japanese text: 3.1 Mchar/s with 128-char pieces, 1.9 at 2048, 0.3 at 32768; 32-64 are slower
+ * again from per-call overhead). 128 sits at the flat bottom of that curve: a 200 KB Japanese or
+ * Chinese document takes 50-60 ms.
+ */
+const SEGMENT_PIECE = 128;
+
+/** Context a dictionary segmenter needs after a word to settle it; longer than most words. */
+const SEGMENT_OVERLAP = 24;
+
+const ELISION_LANGUAGES: ReadonlySet<string> = new Set(['fr', 'it', 'ca', 'ga']);
+
+/** Words that are spelled with an apostrophe but are not an elided article or pronoun. */
+const ELISION_EXCEPTIONS: ReadonlySet<string> = new Set([
+  "aujourd'hui",
+  "prud'homme",
+  "prud'hommes",
+  "presqu'île",
+  "presqu'îles",
+]);
+
+// Character classes. Order matters: every class >= HAN is a script without spaces.
+const OTHER = 0;
+const SPACE = 1;
+const LETTER = 2;
+const DIGIT = 3;
+const JOINER = 4;
+const APOSTROPHE = 5;
+const MIDDOT = 6;
+const HIGH_SURROGATE = 7;
+const HAN = 8;
+const KANA = 9;
+const THAI = 10;
+const LAO = 11;
+const KHMER = 12;
+const MYANMAR = 13;
+
+const SCRIPTS: ReadonlyArray<readonly [number, RegExp]> = [
+  [HAN, /\p{scx=Han}/u],
+  [KANA, /[\p{scx=Hiragana}\p{scx=Katakana}]/u],
+  [THAI, /\p{scx=Thai}/u],
+  [LAO, /\p{scx=Lao}/u],
+  [KHMER, /\p{scx=Khmer}/u],
+  [MYANMAR, /\p{scx=Myanmar}/u],
+];
+
+const WHITESPACE = /\s/u;
+const NUMBER = /\p{N}/u;
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
+
+/** Class of one code point by its Unicode properties; too slow for the scan loop itself. */
+function classify(ch: string): number {
+  if (WHITESPACE.test(ch)) return SPACE;
+  if (NUMBER.test(ch)) return DIGIT;
+  if (!LETTER_OR_MARK.test(ch)) return OTHER;
+  for (const [cls, script] of SCRIPTS) {
+    if (script.test(ch)) return cls;
+  }
+  return LETTER;
+}
+
+/** Built at module load: 15-30 ms for the whole BMP on Node 20. */
+function buildClassTable(): Uint8Array {
+  const table = new Uint8Array(0x10000);
+  for (let c = 0; c < 0xd800; c++) table[c] = classify(String.fromCharCode(c));
+  for (let c = 0xe000; c < 0x10000; c++) table[c] = classify(String.fromCharCode(c));
+  table.fill(HIGH_SURROGATE, 0xd800, 0xdc00);
+  table[0x5f] = JOINER;
+  // prepare() has already rewritten ’ and ʼ to this one.
+  table[0x27] = APOSTROPHE;
+  table[0xb7] = MIDDOT;
+  return table;
+}
+
+const CLASS = buildClassTable();
+
+/** Supplementary-plane code points (Han extensions, historic scripts, emoji) are rare. */
+const astralClasses = new Map<number, number>();
+
+function astralClass(cp: number): number {
+  let cls = astralClasses.get(cp);
+  if (cls === undefined) {
+    cls = classify(String.fromCodePoint(cp));
+    astralClasses.set(cp, cls);
+  }
+  return cls;
+}
+
+interface Sink {
+  add(term: string): unknown;
+}
+
+/** Class of the character at i, resolving surrogate pairs; width 2 means a pair. */
+function classAt(s: string, i: number, end: number): number {
+  const c = s.charCodeAt(i);
+  const cls = CLASS[c]!;
+  if (cls !== HIGH_SURROGATE) return cls;
+  const low = i + 1 < end ? s.charCodeAt(i + 1) : 0;
+  if (low < 0xdc00 || low > 0xdfff) return OTHER;
+  return astralClass(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000);
+}
+
+function widthAt(s: string, i: number): number {
+  if (CLASS[s.charCodeAt(i)] !== HIGH_SURROGATE) return 1;
+  const low = s.charCodeAt(i + 1);
+  return low >= 0xdc00 && low <= 0xdfff ? 2 : 1;
+}
+
+const NOT_WORD = 1;
+const HAS_APOSTROPHE = 2;
+
+function emit(s: string, start: number, end: number, sink: Sink): void {
+  if (end > start && end - start <= MAX_TOKEN_LENGTH) sink.add(s.slice(start, end));
+}
+
+function emitWithApostrophes(
+  s: string,
+  start: number,
+  end: number,
+  elide: boolean,
+  sink: Sink,
+): void {
+  while (start < end && CLASS[s.charCodeAt(start)] === APOSTROPHE) start++;
+  while (end > start && CLASS[s.charCodeAt(end - 1)] === APOSTROPHE) end--;
+  if (elide && ELISION_EXCEPTIONS.has(s.slice(start, end))) {
+    emit(s, start, end, sink);
+    return;
+  }
+  let pieceStart = start;
+  let i = start;
+  while (i < end) {
+    if (CLASS[s.charCodeAt(i)] !== APOSTROPHE) {
+      i++;
+      continue;
+    }
+    let after = i + 1;
+    while (CLASS[s.charCodeAt(after)] === APOSTROPHE) after++;
+    // Two or more in a row are quote marks (wiki ''italics''), never an elision.
+    if (after - i > 1) {
+      emit(s, pieceStart, i, sink);
+      pieceStart = after;
+    } else if (elide) {
+      emit(s, pieceStart, i + 1, sink);
+      pieceStart = after;
+    }
+    i = after;
+  }
+  emit(s, pieceStart, end, sink);
+}
+
+/** Scans letters, digits, underscores and apostrophes from start; returns where the run ends. */
+function latinRun(s: string, start: number, end: number, elide: boolean, sink: Sink): number {
+  let flags = 0;
+  let i = start;
+  while (i < end) {
+    const cls = CLASS[s.charCodeAt(i)]!;
+    if (cls === LETTER) {
+      i++;
+    } else if (cls === APOSTROPHE) {
+      flags |= HAS_APOSTROPHE;
+      i++;
+    } else if (cls === DIGIT || cls === JOINER) {
+      flags |= NOT_WORD;
+      i++;
+    } else if (
+      // Catalan ela geminada (col·lecció): the middle dot is inside the word.
+      cls === MIDDOT &&
+      i > start &&
+      i + 1 < end &&
+      CLASS[s.charCodeAt(i - 1)] === LETTER &&
+      CLASS[s.charCodeAt(i + 1)] === LETTER
+    ) {
+      i += 2;
+    } else if (cls === HIGH_SURROGATE) {
+      const astral = classAt(s, i, end);
+      if (astral === LETTER) i += 2;
+      else if (astral === DIGIT) {
+        flags |= NOT_WORD;
+        i += 2;
+      } else break;
+    } else break;
+  }
+  if ((flags & NOT_WORD) === 0) {
+    if ((flags & HAS_APOSTROPHE) === 0) emit(s, start, i, sink);
+    else emitWithApostrophes(s, start, i, elide, sink);
+  }
+  return i;
+}
+
+const segmenters = new Map<string, Intl.Segmenter>();
+
+function segmenterFor(locale: string): Intl.Segmenter {
+  let segmenter = segmenters.get(locale);
+  if (segmenter === undefined) {
+    segmenter = new Intl.Segmenter(locale, { granularity: 'word' });
+    segmenters.set(locale, segmenter);
+  }
+  return segmenter;
+}
+
+function localeFor(cls: number, hasKana: boolean, lang: string): string {
+  switch (cls) {
+    case HAN:
+      if (lang === 'ja' || lang === 'zh') return lang;
+      return hasKana ? 'ja' : 'zh';
+    case THAI:
+      return 'th';
+    case LAO:
+      return 'lo';
+    case KHMER:
+      return 'km';
+    default:
+      return 'my';
+  }
+}
+
+function emitSegment(segment: Intl.SegmentData, sink: Sink): void {
+  if (segment.isWordLike === true && segment.segment.length <= MAX_TOKEN_LENGTH) {
+    sink.add(segment.segment);
+  }
+}
+
+/**
+ * Segments a run of one spaceless script in bounded pieces. Dictionary segmentation near a
+ * piece's cut sees a truncated context, so only segments ending SEGMENT_OVERLAP or more before
+ * the cut are kept and the next piece starts at the first segment that was not; a single
+ * segment as long as a whole piece is the only thing ever split.
+ */
+function segmentRun(s: string, start: number, end: number, lang: string, sink: Sink): number {
+  const first = classAt(s, start, end);
+  const group = first === KANA ? HAN : first;
+  let hasKana = first === KANA;
+  let runEnd = start;
+  while (runEnd < end) {
+    const cls = classAt(s, runEnd, end);
+    if ((cls === KANA ? HAN : cls) !== group) break;
+    if (cls === KANA) hasKana = true;
+    runEnd += widthAt(s, runEnd);
+  }
+  const segmenter = segmenterFor(localeFor(group, hasKana, lang));
+  let pieceStart = start;
+  while (pieceStart < runEnd) {
+    if (runEnd - pieceStart <= SEGMENT_PIECE) {
+      for (const segment of segmenter.segment(s.slice(pieceStart, runEnd))) {
+        emitSegment(segment, sink);
+      }
+      break;
+    }
+    let pieceEnd = pieceStart + SEGMENT_PIECE;
+    if (widthAt(s, pieceEnd - 1) === 2) pieceEnd--;
+    const keepBefore = pieceEnd - pieceStart - SEGMENT_OVERLAP;
+    let restart = 0;
+    const segments = segmenter.segment(s.slice(pieceStart, pieceEnd));
+    for (const segment of segments) {
+      if (segment.index + segment.segment.length > keepBefore) {
+        restart = segment.index;
+        break;
+      }
+      emitSegment(segment, sink);
+    }
+    if (restart === 0) {
+      for (const segment of segments) emitSegment(segment, sink);
+      restart = pieceEnd - pieceStart;
+    }
+    pieceStart += restart;
+  }
+  return runEnd;
+}
+
+function scanRange(s: string, start: number, end: number, lang: string, sink: Sink): void {
+  const elide = ELISION_LANGUAGES.has(lang);
+  let i = start;
+  while (i < end) {
+    const cls = CLASS[s.charCodeAt(i)]!;
+    if (cls === LETTER || cls === APOSTROPHE || cls === DIGIT || cls === JOINER) {
+      i = latinRun(s, i, end, elide, sink);
+    } else if (cls >= HAN) {
+      i = segmentRun(s, i, end, lang, sink);
+    } else if (cls === HIGH_SURROGATE) {
+      const astral = classAt(s, i, end);
+      if (astral >= HAN) i = segmentRun(s, i, end, lang, sink);
+      else if (astral === LETTER || astral === DIGIT) i = latinRun(s, i, end, elide, sink);
+      else i += widthAt(s, i);
+    } else {
+      i++;
+    }
+  }
+}
+
+function isLetterOrDigit(s: string, i: number): boolean {
+  const cls = CLASS[s.charCodeAt(i)];
+  return cls === LETTER || cls === DIGIT;
+}
+
+/** Whether a whitespace-delimited chunk is a URL (`://`, `www.`) or an e-mail (`x@y.z`). */
+function isLink(chunk: string): boolean {
+  if (chunk.includes('://')) return true;
+  const www = chunk.indexOf('www.');
+  if (www >= 0 && www + 4 < chunk.length && (www === 0 || !isLetterOrDigit(chunk, www - 1))) {
+    return true;
+  }
+  const at = chunk.indexOf('@');
+  if (at > 0) {
+    const dot = chunk.indexOf('.', at + 2);
+    if (dot >= 0 && isLetterOrDigit(chunk, dot + 1)) return true;
+  }
+  return false;
+}
+
+const LINK_MARKERS = ['://', 'www.', '@'] as const;
+
+/** Scans around URL and e-mail chunks; only texts containing a marker pay for this. */
+function scanSkippingLinks(s: string, lang: string, sink: Sink): void {
+  // Next occurrence of each marker, refreshed only once passed, so the search stays linear.
+  const next = LINK_MARKERS.map((needle) => s.indexOf(needle));
+  let scanned = 0;
+  let from = 0;
+  for (;;) {
+    let marker = -1;
+    for (let k = 0; k < next.length; k++) {
+      let at = next[k]!;
+      if (at >= 0 && at < from) {
+        at = s.indexOf(LINK_MARKERS[k]!, from);
+        next[k] = at;
+      }
+      if (at >= 0 && (marker < 0 || at < marker)) marker = at;
+    }
+    if (marker < 0) break;
+    let chunkStart = marker;
+    while (chunkStart > scanned && CLASS[s.charCodeAt(chunkStart - 1)] !== SPACE) chunkStart--;
+    let chunkEnd = marker;
+    while (chunkEnd < s.length && CLASS[s.charCodeAt(chunkEnd)] !== SPACE) chunkEnd++;
+    if (isLink(s.slice(chunkStart, chunkEnd))) {
+      scanRange(s, scanned, chunkStart, lang, sink);
+      scanned = chunkEnd;
+    }
+    from = chunkEnd + 1;
+  }
+  scanRange(s, scanned, s.length, lang, sink);
+}
+
+/** Nothing below U+0300 composes or decomposes under NFC, so most Latin text skips it. */
+const MAY_NEED_NFC = /[^\u0000-\u02ff]/;
+
+function prepare(text: string, lang: string): string {
+  let s = MAY_NEED_NFC.test(text) ? text.normalize('NFC') : text;
+  s = lang === 'tr' || lang === 'az' ? s.toLocaleLowerCase('tr') : s.toLowerCase();
+  if (s.indexOf('\u2019') >= 0 || s.indexOf('\u02bc') >= 0) s = s.replace(/[\u2019\u02bc]/g, "'");
+  if (s.indexOf('\u00ad') >= 0) s = s.replaceAll('\u00ad', '');
+  return s;
+}
+
+function run(text: string, lang: string, sink: Sink): void {
+  const s = prepare(text, lang);
+  if (s.indexOf('://') < 0 && s.indexOf('www.') < 0 && s.indexOf('@') < 0) {
+    scanRange(s, 0, s.length, lang, sink);
+  } else {
+    scanSkippingLinks(s, lang, sink);
+  }
+}
+
+/** Adds every word of text to out; the hot path for DF counting. */
+export function addTerms(text: string, lang: string, out: Set<string>): void {
+  run(text, lang, out);
+}
+
+/** Every word of text in order, repeats included. */
+export function tokenize(text: string, lang: string): string[] {
+  const words: string[] = [];
+  run(text, lang, {
+    add(term: string): void {
+      words.push(term);
+    },
+  });
+  return words;
+}
+
+const LANGUAGE_TAG = /^([a-z]{2,3})(?:-[a-z0-9]{1,8})*$/;
+
+/** Primary language subtag of a BCP-47-like value; anything unusable becomes `und`. */
+export function normalizeLanguage(value: unknown): {
+  lang: string;
+  problem: null | 'missing' | 'invalid';
+} {
+  if (value === undefined || value === null) return { lang: 'und', problem: 'missing' };
+  if (typeof value !== 'string') return { lang: 'und', problem: 'invalid' };
+  const tag = value.trim().toLowerCase().replaceAll('_', '-');
+  if (tag === '') return { lang: 'und', problem: 'missing' };
+  const match = LANGUAGE_TAG.exec(tag);
+  if (match === null) return { lang: 'und', problem: 'invalid' };
+  return { lang: match[1]!, problem: null };
+}

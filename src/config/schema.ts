@@ -1,0 +1,320 @@
+/**
+ * The one description of every configuration key: type, default, one-sentence description and
+ * constraints. The loader, the reference documentation and the shipped-YAML drift test all read
+ * it; `SchemaOf<Config>` makes the compiler refuse a schema that misses or invents a key.
+ */
+import {
+  cronProblem,
+  emailProblem,
+  sourceUriProblem,
+  timeZoneProblem,
+  urlProblem,
+} from './checks.js';
+import {
+  countOrAuto,
+  decimal,
+  group,
+  integer,
+  type Leaf,
+  oneOf,
+  optionalText,
+  ratio,
+  type SchemaNode,
+  type SchemaOf,
+  text,
+  textList,
+} from './leaves.js';
+import type { Config } from './types.js';
+
+export const ENV_PREFIX = 'STOPWORD_REFRESH_';
+/** Names the configuration file; not a key, so it never collides with a key's variable. */
+export const CONFIG_FILE_ENV = 'STOPWORD_REFRESH_CONFIG';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const httpUrl = (value: string) => urlProblem(value, ['http:', 'https:'], true);
+
+const fieldName = (value: string) =>
+  value.startsWith('$') ? 'must not start with "$" (MongoDB reserves it for operators)' : null;
+
+export const schema: SchemaOf<Config> = {
+  schedule: group(
+    'When cron starts the nightly run; the schedule command prints the crontab line.',
+    {
+      cron: text({
+        description:
+          'Five-field cron expression (minute hour day-of-month month day-of-week) of the nightly run.',
+        default: '0 2 * * *',
+        check: cronProblem,
+      }),
+      timezone: text({
+        description: 'IANA time zone in which the cron expression is read.',
+        default: 'UTC',
+        check: timeZoneProblem,
+      }),
+    },
+  ),
+  maxDurationSeconds: integer({
+    description:
+      'Deadline of one run in seconds; a run still going then is stopped and fails without publishing.',
+    default: 3600,
+    min: 1,
+  }),
+  source: group('The corpus the stopwords are computed from.', {
+    uri: text({
+      description:
+        'Corpus location: file:PATH (NDJSON), mongodb://HOST/DB or mongodb+srv://HOST/DB; required by run, usually given by --source or a reference.',
+      default: '',
+      refs: true,
+      secret: true,
+      requiredWhenUsed: true,
+      check: sourceUriProblem,
+    }),
+    collection: text({
+      description: 'MongoDB collection holding the documents.',
+      default: 'documents',
+      check: (value) =>
+        /[$\0]/.test(value) || value.startsWith('system.')
+          ? 'must be a MongoDB collection name: no "$", no NUL, not starting with "system."'
+          : null,
+    }),
+    safetyLagSeconds: integer({
+      description:
+        'Seconds before now at which the read window ends, so writes still in flight are read next time.',
+      default: 300,
+      min: 0,
+    }),
+    batchSize: integer({
+      description: 'Documents fetched per page from the corpus.',
+      default: 1000,
+      min: 1,
+      max: 100_000,
+    }),
+    fields: group('Names of the document fields the job reads.', {
+      id: text({ description: 'Field holding the document id.', default: '_id', check: fieldName }),
+      lang: text({
+        description: 'Field holding the BCP-47 language code.',
+        default: 'lang',
+        check: fieldName,
+      }),
+      text: textList({
+        description: 'Fields whose text is analysed, concatenated in this order.',
+        default: ['text'],
+        minItems: 1,
+        check: fieldName,
+      }),
+      updatedAt: text({
+        description: 'Field holding the last-modified timestamp that defines the read window.',
+        default: 'updatedAt',
+        check: fieldName,
+      }),
+      deleted: text({
+        description: 'Tombstone field: a date or true marks the document as deleted.',
+        default: 'deletedAt',
+        check: fieldName,
+      }),
+    }),
+    maxDocumentBytes: integer({
+      description:
+        'Largest document text accepted, in UTF-8 bytes; a larger document counts as bad.',
+      default: 1_048_576,
+      min: 1,
+    }),
+    maxBadDocumentRatio: ratio({
+      description: 'Share of bad documents (0 to 1) above which the run fails.',
+      default: 0.01,
+    }),
+  }),
+  analysis: group('Tokenising and stopword selection.', {
+    workers: countOrAuto({
+      description:
+        'Worker threads for tokenising; auto means the number of cores this process may use.',
+      max: 1024,
+    }),
+    minDocuments: integer({
+      description: 'Fewest live documents a language needs before its list is published.',
+      default: 100,
+      min: 1,
+    }),
+    minDocumentRatio: ratio({
+      description:
+        'Share of a language’s documents (0 to 1) a term must appear in to become a stopword.',
+      default: 0.2,
+    }),
+    leaveDocumentRatio: ratio({
+      description:
+        'Share (0 to minDocumentRatio) below which a live stopword is dropped; lower than minDocumentRatio keeps lists from flapping.',
+      default: 0.15,
+    }),
+    maxStopwords: integer({
+      description: 'Most stopwords published per language, highest document ratio first.',
+      default: 500,
+      min: 1,
+    }),
+  }),
+  state: group('Where document-frequency state and the checkpoint live between runs.', {
+    dir: text({
+      description: 'Directory holding the checkpoint and document-frequency state.',
+      default: '/var/lib/stopword-refresh',
+    }),
+  }),
+  redis: group('Where the stopword lists are published.', {
+    url: text({
+      description: 'Redis server, as redis://[USER:PASSWORD@]HOST:PORT[/DB] or rediss:// for TLS.',
+      default: 'redis://127.0.0.1:6379',
+      refs: true,
+      secret: true,
+      check: (value) => urlProblem(value, ['redis:', 'rediss:'], true),
+    }),
+    keyPrefix: text({
+      description:
+        'Prefix of every key the job writes; use a hash tag such as {stopwords} on Redis Cluster.',
+      default: 'stopwords',
+      check: (value) =>
+        /[\s\p{Cc}]/u.test(value)
+          ? `must not contain spaces or control characters, got ${JSON.stringify(value)}`
+          : null,
+    }),
+    keepVersions: integer({
+      description: 'Published versions kept for rollback, the live one included.',
+      default: 14,
+      min: 1,
+    }),
+    connectTimeoutSeconds: decimal({
+      description: 'Seconds to wait for a Redis connection before the run fails.',
+      default: 5,
+      min: 0.1,
+    }),
+    stagingTtlSeconds: integer({
+      description: 'Seconds a staging hash lives if a run dies before its swap.',
+      default: 3600,
+      min: 60,
+    }),
+  }),
+  monitoring: group('Where run metrics go; both are optional.', {
+    pushgateway: group('Prometheus Pushgateway.', {
+      url: optionalText({
+        description:
+          'Pushgateway base URL metrics are pushed to after each run; null turns pushing off.',
+        refs: true,
+        secret: true,
+        check: httpUrl,
+      }),
+    }),
+    textfile: group('node_exporter textfile collector.', {
+      path: optionalText({
+        description:
+          'File (ending in .prom) the metrics are written to for the textfile collector; null turns it off.',
+        check: (value) =>
+          value.endsWith('.prom')
+            ? null
+            : `must end in .prom (the collector ignores other files), got ${JSON.stringify(value)}`,
+      }),
+    }),
+  }),
+  alerts: group('Where failed runs are reported; each channel is off while its address is null.', {
+    slack: group('Slack incoming webhook.', {
+      webhookUrl: optionalText({
+        description: 'Slack incoming-webhook URL; null turns Slack alerts off.',
+        refs: true,
+        secret: true,
+        check: httpUrl,
+      }),
+    }),
+    webhook: group('Generic JSON webhook.', {
+      url: optionalText({
+        description: 'URL the failed JobResult is POSTed to as JSON; null turns it off.',
+        refs: true,
+        secret: true,
+        check: httpUrl,
+      }),
+    }),
+    email: group('E-mail through an SMTP server.', {
+      smtpUrl: optionalText({
+        description:
+          'SMTP server as smtp://[USER:PASSWORD@]HOST:PORT or smtps://; null turns e-mail alerts off.',
+        refs: true,
+        secret: true,
+        check: (value) => urlProblem(value, ['smtp:', 'smtps:'], true),
+      }),
+      from: optionalText({
+        description: 'Sender address of alert mails; required when smtpUrl is set.',
+        refs: true,
+        check: emailProblem,
+      }),
+      to: textList({
+        description: 'Recipient addresses of alert mails; at least one when smtpUrl is set.',
+        default: [],
+        minItems: 0,
+        refs: true,
+        check: emailProblem,
+      }),
+    }),
+  }),
+  logging: group('Log output (JSON lines on stderr).', {
+    level: oneOf(LOG_LEVELS, { description: 'Lowest level that is logged.', default: 'info' }),
+  }),
+};
+
+export interface LeafEntry {
+  /** Dotted path, as in `analysis.minDocumentRatio`. */
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly leaf: Leaf;
+  /** The environment variable that overrides it. */
+  readonly env: string;
+}
+
+export interface GroupEntry {
+  readonly path: string;
+  readonly description: string;
+}
+
+/** Every leaf in declaration order. */
+export const leafEntries: readonly LeafEntry[] = Object.freeze(collectLeaves(rootNodes(), []));
+
+const byPath = new Map(leafEntries.map((entry) => [entry.path, entry]));
+
+export function leafAt(path: string): LeafEntry | undefined {
+  return byPath.get(path);
+}
+
+/** Every group with its description, in declaration order. */
+export function groupEntries(): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  const walk = (nodes: Readonly<Record<string, SchemaNode>>, prefix: readonly string[]) => {
+    for (const [key, node] of Object.entries(nodes)) {
+      if (node.kind !== 'group') continue;
+      out.push({ path: [...prefix, key].join('.'), description: node.description });
+      walk(node.children, [...prefix, key]);
+    }
+  };
+  walk(rootNodes(), []);
+  return out;
+}
+
+/** The root of the schema as a plain tree, for code that walks it without the typed view. */
+export function rootNodes(): Readonly<Record<string, SchemaNode>> {
+  return schema as unknown as Readonly<Record<string, SchemaNode>>;
+}
+
+/** `analysis.minDocumentRatio` → `STOPWORD_REFRESH_ANALYSIS_MIN_DOCUMENT_RATIO`. */
+export function envVarName(path: string): string {
+  const snake = path
+    .split('.')
+    .map((segment) => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('_');
+  return `${ENV_PREFIX}${snake}`;
+}
+
+function collectLeaves(
+  nodes: Readonly<Record<string, SchemaNode>>,
+  prefix: readonly string[],
+): LeafEntry[] {
+  return Object.entries(nodes).flatMap(([key, node]): LeafEntry[] => {
+    const segments = [...prefix, key];
+    if (node.kind === 'group') return collectLeaves(node.children, segments);
+    const path = segments.join('.');
+    return [{ path, segments, leaf: node, env: envVarName(path) }];
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The JobResult printed on stdout (DESIGN §7). The first six keys are a fixed contract.
+ */
+import type { BadReason } from '../analysis/document.js';
+import type { BadDocumentSample } from './analysis-pool.js';
+
+export interface LanguageResult {
+  documents: number;
+  stopwords: number;
+  added: number;
+  removed: number;
+  published: boolean;
+  skipped?: string;
+}
+
+export interface DocumentsResult {
+  /** Lines of the source (NDJSON) or documents returned by the query. */
+  read: number;
+  /** Live documents counted into the document frequencies. */
+  counted: number;
+  deleted: number;
+  /** Changed at or after the window end: left for the next run. */
+  outsideWindow: number;
+  /** Documents skipped as bad (language problems are kept under `und` and not included). */
+  rejected: number;
+  bad: Partial<Record<BadReason, number>>;
+  badSamples: BadDocumentSample[];
+}
+
+export interface JobResult {
+  success: boolean;
+  durationSeconds: number;
+  documentsProcessed: number;
+  stopwordsUpdated: number;
+  errors: string[];
+  timestamp: string;
+  runId: string;
+  mode: 'delta' | 'full';
+  dryRun: boolean;
+  version: number | null;
+  published: boolean;
+  exitCode: number;
+  analyzerVersion: string;
+  window: { from: string | null; to: string | null };
+  languages: Record<string, LanguageResult>;
+  phases: Record<string, number>;
+  documents: DocumentsResult;
+  warnings: string[];
+  /** Only in a dry run: the lists that would be published, word -> confidence. */
+  stopwords?: Record<string, Record<string, string>>;
+}
+
+export function round(seconds: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(seconds * f) / f;
+}
