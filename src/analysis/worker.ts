@@ -19,7 +19,6 @@ import type {
 } from './protocol.js';
 import { addTerms, normalizeLanguage } from './tokenizer.js';
 
-const MAX_SAMPLES_PER_TASK = 5;
 const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
@@ -33,8 +32,10 @@ function analyze(chunk: Uint8Array): AnalyzeResult {
   let deleted = 0;
   let outsideWindow = 0;
   const reject = (reason: BadReason, line: number, id: string | null): void => {
-    bad[reason] = (bad[reason] ?? 0) + 1;
-    if (samples.length < MAX_SAMPLES_PER_TASK) samples.push({ line, reason, id });
+    const seen = bad[reason] ?? 0;
+    bad[reason] = seen + 1;
+    // The first occurrence of each reason is enough to find the rest.
+    if (seen === 0) samples.push({ line, reason, id });
   };
 
   const lines = scanChunk(chunk, (line, value) => {

@@ -29,7 +29,7 @@ export async function* readNdjsonChunks(
     let skippedBytes = 0;
     let first = true;
     for (;;) {
-      const readSize = Math.max(options.chunkBytes, carry.length + 1);
+      const readSize = carry.length + options.chunkBytes;
       const buffer = new Uint8Array(readSize);
       buffer.set(carry, 0);
       const { bytesRead } = await handle.read(buffer, carry.length, readSize - carry.length, null);

@@ -42,7 +42,6 @@ export interface AnalyzeFileOptions {
 }
 
 const WORKER_FILE = new URL('../analysis/worker.js', import.meta.url).href;
-const MAX_SAMPLES = 20;
 const DEFAULT_CHUNK_BYTES = 128 * 1024;
 
 function emptyBadCounts(): Record<BadReason, number> {
@@ -71,7 +70,18 @@ export async function analyzeFile(
   };
   // Line counts per chunk turn a sample's line-within-chunk into a line of the file.
   let lineCounts = new Uint32Array(1024);
-  const pendingSamples: Array<{ seq: number; sample: BadDocumentSample }> = [];
+  // The first sample of each reason, by position in the file.
+  const firstSamples = new Map<BadReason, { seq: number; sample: BadDocumentSample }>();
+  const offerSample = (seq: number, sample: BadDocumentSample): void => {
+    const current = firstSamples.get(sample.reason);
+    if (
+      current === undefined ||
+      seq < current.seq ||
+      (seq === current.seq && sample.line < current.sample.line)
+    ) {
+      firstSamples.set(sample.reason, { seq, sample });
+    }
+  };
   const countedByWorker = new Map<string, number>();
   const inflight = new Set<Promise<void>>();
   const maxInflight = workers * 3;
@@ -93,9 +103,7 @@ export async function analyzeFile(
     for (const [reason, count] of Object.entries(result.bad) as Array<[BadReason, number]>) {
       stats.bad[reason] += count;
     }
-    for (const sample of result.samples) {
-      if (pendingSamples.length < MAX_SAMPLES) pendingSamples.push({ seq, sample });
-    }
+    for (const sample of result.samples) offerSample(seq, sample);
     countedByWorker.set(
       result.workerId,
       (countedByWorker.get(result.workerId) ?? 0) + result.counted,
@@ -117,9 +125,7 @@ export async function analyzeFile(
         setLines(mySeq, 1);
         stats.bad.lineTooLong++;
         stats.bytes += item.bytes;
-        if (pendingSamples.length < MAX_SAMPLES) {
-          pendingSamples.push({ seq: mySeq, sample: { line: 1, reason: 'lineTooLong', id: null } });
-        }
+        offerSample(mySeq, { line: 1, reason: 'lineTooLong', id: null });
         continue;
       }
       stats.bytes += item.bytes.byteLength;
@@ -174,7 +180,7 @@ export async function analyzeFile(
       line += lineCounts[i] ?? 0;
     }
     stats.lines = line;
-    stats.samples = pendingSamples
+    stats.samples = [...firstSamples.values()]
       .map(({ seq: s, sample }) => ({ ...sample, line: (firstLine[s] ?? 0) + sample.line }))
       .sort((a, b) => a.line - b.line);
     return { tables, stats };

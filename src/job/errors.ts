@@ -3,9 +3,18 @@
  * Messages must be safe to show: no credentials, no document text.
  */
 export const ExitCode = {
+  /** Success, also when nothing changed. */
   ok: 0,
+  /** The run failed; live lists, state and checkpoint are unchanged. */
   failed: 1,
+  /** Usage or configuration error; nothing was read or written. */
   usage: 2,
+  /** Another run holds the lock; this one did nothing. */
+  locked: 3,
+  /** A guardrail refused the new lists; live lists and state are unchanged. */
+  guardrail: 4,
+  /** The run passed maxDurationSeconds and was stopped; nothing was published. */
+  deadline: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -35,7 +44,9 @@ export class PublishError extends StopwordRefreshError {}
 export class AnalysisError extends StopwordRefreshError {}
 
 /** The run passed maxDurationSeconds and was stopped before publishing. */
-export class DeadlineError extends StopwordRefreshError {}
+export class DeadlineError extends StopwordRefreshError {
+  override readonly exitCode: number = ExitCode.deadline;
+}
 
 /** The run was interrupted by a signal. */
 export class InterruptedError extends StopwordRefreshError {}

@@ -24,6 +24,7 @@ export interface DocumentsResult {
   /** Documents skipped as bad (language problems are kept under `und` and not included). */
   rejected: number;
   bad: Partial<Record<BadReason, number>>;
+  /** The first bad document of each reason, by line. */
   badSamples: BadDocumentSample[];
 }
 

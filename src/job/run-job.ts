@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { BadReason } from '../analysis/document.js';
 import { formatConfidence, type LanguageSelection, selectStopwords } from '../analysis/select.js';
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
-import { resolveRef } from '../config/env-refs.js';
+import { resolveChecked } from '../config/env-refs.js';
 import type { Config } from '../config/types.js';
 import { parseSourceUri, SourceUriError } from '../corpus/source-uri.js';
 import type { Logger } from '../ops/logger.js';
@@ -120,7 +120,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   let publisher: RedisPublisher | null = null;
   logger.info({ dryRun: options.dryRun, full: options.full }, 'run started');
   try {
-    const sourceUri = resolveRef(config.source.uri, 'source.uri', options.env);
+    const sourceUri = resolveChecked(config.source.uri, 'source.uri', options.env);
     if (sourceUri.trim().length === 0) {
       throw new ConfigError(
         'source.uri: no source is configured; pass --source file:PATH or --source mongodb://HOST/DB',
@@ -138,7 +138,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
 
     const live = await phase('connect', async () => {
       try {
-        const redisUrl = resolveRef(config.redis.url, 'redis.url', options.env);
+        const redisUrl = resolveChecked(config.redis.url, 'redis.url', options.env);
         publisher = await RedisPublisher.connect({
           url: redisUrl,
           keyPrefix: config.redis.keyPrefix,

@@ -64,6 +64,14 @@ describe('readNdjsonChunks', () => {
     expect(text(items)).toBe('{"a":1}\n<skipped 5000>\n{"b":2}\n');
   });
 
+  it('keeps a line that spans many chunks but is under the limit', async () => {
+    const long = JSON.stringify({ t: 'w'.repeat(50_000) });
+    const content = `{"a":1}\n${long}\n{"b":2}\n`;
+    const items = await collect(content, 1024, 100_000);
+    expect(text(items)).toBe(content);
+    expect(items.every((i) => i.kind === 'chunk')).toBe(true);
+  });
+
   it('reports an overlong last line without a newline', async () => {
     const items = await collect(`{"a":1}\n${'z'.repeat(3000)}`, 256, 1000);
     expect(text(items)).toBe('{"a":1}\n<skipped 3000>\n');
