@@ -4,7 +4,7 @@
 // Redis: $REDIS_URL when set; otherwise a private redis-server on a free port when one is
 // installed (it is stopped afterwards); otherwise a dry run that prints the lists it would publish.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const corpus = join(root, 'bench/sample/corpus.ndjson');
 const stateDir = join(root, '.state/sample');
+const resultFile = join(stateDir, 'job-result.json');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -78,7 +79,10 @@ function runJob(args) {
   });
   const stdout = result.stdout.toString();
   try {
-    return { code: result.status, result: JSON.parse(stdout) };
+    const parsed = JSON.parse(stdout);
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(resultFile, `${JSON.stringify(parsed, null, 2)}\n`);
+    return { code: result.status, result: parsed };
   } catch {
     process.stderr.write(stdout);
     return { code: result.status ?? 1, result: null };
@@ -95,13 +99,15 @@ function top(words, n) {
 
 const privateRedis = process.env.REDIS_URL ? null : await startPrivateRedis();
 const redisUrl = process.env.REDIS_URL ?? privateRedis?.url ?? null;
+// On a Redis of one's own the sample keeps clear of the real lists.
+const prefix = privateRedis ? 'stopwords' : 'stopwords-sample';
 try {
   const base = ['--source', `file:${corpus}`, '--state-dir', stateDir];
   if (redisUrl === null) {
     console.log(
       'No Redis: no $REDIS_URL and no redis-server installed. Running a dry run instead.\n',
     );
-    const { code, result } = runJob([...base, '--dry-run']);
+    const { code, result } = runJob([...base, '--dry-run'], prefix);
     if (result !== null) {
       for (const [lang, words] of Object.entries(result.stopwords ?? {})) {
         console.log(
@@ -111,6 +117,7 @@ try {
       console.log(
         `\n${result.documentsProcessed} documents in ${result.durationSeconds} s (dry run, nothing written).`,
       );
+      console.log(`The JobResult the run printed is in ${resultFile.slice(root.length)}.`);
     }
     console.log(
       '\nFor the real thing: apt-get install redis-server (or set REDIS_URL) and run npm run sample again.',
@@ -121,7 +128,7 @@ try {
       ? `a private redis-server on port ${privateRedis.port}`
       : redisUrl.replace(/\/\/[^@]*@/, '//');
     console.log(`Publishing to ${where}.\n`);
-    const { code, result } = runJob([...base, '--redis', redisUrl]);
+    const { code, result } = runJob([...base, '--redis', redisUrl], prefix);
     process.exitCode = code ?? 1;
     if (result === null) throw new Error('the job printed no result');
     if (!result.success) {
@@ -130,7 +137,6 @@ try {
       const { createClient } = await import('redis');
       const client = createClient({ url: redisUrl });
       await client.connect();
-      const prefix = 'stopwords';
       const meta = await client.hGetAll(`${prefix}:meta`);
       for (const lang of JSON.parse(meta.languages ?? '[]')) {
         const words = await client.hGetAll(`${prefix}:${lang}`);
@@ -142,9 +148,7 @@ try {
       console.log(
         `\nVersion ${result.version} is live: ${result.documentsProcessed} documents in ${result.durationSeconds} s.`,
       );
-      console.log(
-        `The full JobResult: node bin/stopword-refresh run ${base.join(' ')} --redis ${privateRedis ? 'URL' : '$REDIS_URL'}`,
-      );
+      console.log(`The JobResult the run printed is in ${resultFile.slice(root.length)}.`);
     }
   }
 } finally {
