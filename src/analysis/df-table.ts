@@ -1,8 +1,13 @@
 /**
  * Document-frequency tables: per language, the number of documents N and term -> df.
- * Pure data structures; the workers fill them and the job merges the workers' tables.
+ *
+ * A worker counts into its own `FullCounter` (term -> local id -> df) and, when the counts are to
+ * be stored, keeps each document's local id set. At the end the job merges every worker's
+ * counts, ranks the terms of each language by df into global ids, and hands each worker a
+ * local -> global map so that it can re-encode its documents. Pure data structures.
  */
 import type { LanguageTable } from './protocol.js';
+import { ByteWriter, readIdSet } from './term-ids.js';
 
 export interface LanguageCounts {
   n: number;
@@ -20,43 +25,137 @@ export function detach(term: string): string {
   return term.length < 13 ? term : Buffer.from(term, 'utf8').toString('utf8');
 }
 
-export class DfAccumulator {
-  readonly tables: DfTables = new Map();
+class LanguageDictionary {
+  readonly ids = new Map<string, number>();
+  readonly terms: string[] = [];
+  df = new Uint32Array(1024);
+  n = 0;
+
+  idOf(term: string): number {
+    let id = this.ids.get(term);
+    if (id === undefined) {
+      id = this.terms.length;
+      const copy = detach(term);
+      this.ids.set(copy, id);
+      this.terms.push(copy);
+      if (id >= this.df.length) {
+        const grown = new Uint32Array(this.df.length * 2);
+        grown.set(this.df);
+        this.df = grown;
+      }
+    }
+    return id;
+  }
+}
+
+function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need: number): T {
+  if (need <= array.length) return array;
+  const grown = new (array.constructor as new (n: number) => T)(Math.max(need, array.length * 2));
+  grown.set(array);
+  return grown;
+}
+
+export interface EncodedDocuments {
+  readonly ids: string[];
+  readonly langs: string[];
+  readonly langOf: Uint16Array;
+  readonly updatedAt: Float64Array;
+  readonly records: Uint8Array;
+  readonly ends: Uint32Array;
+}
+
+export class FullCounter {
+  private readonly dictionaries = new Map<string, LanguageDictionary>();
+  private readonly langIndex = new Map<string, number>();
+  private readonly langNames: string[] = [];
+  private scratch = new Uint32Array(4096);
+  // Per-document records, kept only when the counts are to be stored.
+  private readonly docIds: string[] = [];
+  private docLang = new Uint16Array(1024);
+  private docUpdatedAt = new Float64Array(1024);
+  private docEnds = new Uint32Array(1024);
+  private readonly records = new ByteWriter(1 << 20);
   counted = 0;
 
-  /** Adds one document's distinct terms. */
-  addDocument(lang: string, terms: Iterable<string>): void {
-    let table = this.tables.get(lang);
-    if (table === undefined) {
-      table = { n: 0, df: new Map() };
-      this.tables.set(lang, table);
+  constructor(private readonly keepRecords: boolean) {}
+
+  private dictionary(lang: string): LanguageDictionary {
+    let dict = this.dictionaries.get(lang);
+    if (dict === undefined) {
+      dict = new LanguageDictionary();
+      this.dictionaries.set(lang, dict);
+      this.langIndex.set(lang, this.langNames.length);
+      this.langNames.push(lang);
     }
-    table.n++;
-    this.counted++;
-    const df = table.df;
-    for (const term of terms) {
-      const count = df.get(term);
-      if (count === undefined) df.set(detach(term), 1);
-      else df.set(term, count + 1);
-    }
+    return dict;
   }
 
-  /** Serialises and empties the tables. */
-  drain(): LanguageTable[] {
-    const out: LanguageTable[] = [];
-    for (const [lang, table] of this.tables) {
-      const counts = new Uint32Array(table.df.size);
-      const terms: string[] = new Array(table.df.size);
-      let i = 0;
-      for (const [term, df] of table.df) {
-        terms[i] = term;
-        counts[i] = df;
-        i++;
-      }
-      out.push({ lang, n: table.n, terms: terms.join('\n'), counts });
+  /** Counts one live document's distinct terms. */
+  addDocument(id: string, lang: string, updatedAtMs: number, terms: Set<string>): void {
+    const dict = this.dictionary(lang);
+    dict.n++;
+    this.counted++;
+    if (terms.size > this.scratch.length) this.scratch = new Uint32Array(terms.size * 2);
+    const ids = this.scratch;
+    let k = 0;
+    for (const term of terms) {
+      const termId = dict.idOf(term);
+      dict.df[termId]!++;
+      ids[k++] = termId;
     }
-    this.tables.clear();
+    if (!this.keepRecords) return;
+    const doc = this.docIds.length;
+    this.docIds.push(id);
+    this.docLang = grow(this.docLang, doc + 1);
+    this.docUpdatedAt = grow(this.docUpdatedAt, doc + 1);
+    this.docEnds = grow(this.docEnds, doc + 1);
+    this.docLang[doc] = this.langIndex.get(lang)!;
+    this.docUpdatedAt[doc] = updatedAtMs;
+    const sorted = ids.subarray(0, k).sort();
+    this.records.writeIdSet(sorted, k);
+    this.docEnds[doc] = this.records.length;
+  }
+
+  /** This worker's counts, terms in local-id order. */
+  tables(): LanguageTable[] {
+    const out: LanguageTable[] = [];
+    for (const [lang, dict] of this.dictionaries) {
+      out.push({
+        lang,
+        n: dict.n,
+        terms: dict.terms.join('\n'),
+        counts: dict.df.slice(0, dict.terms.length),
+      });
+    }
     return out;
+  }
+
+  /** Re-encodes every kept document with global ids; `maps` gives local -> global per language. */
+  encode(maps: ReadonlyMap<string, Uint32Array>): EncodedDocuments {
+    const out = new ByteWriter(Math.max(this.records.length + 1024, 1024));
+    const ends = new Uint32Array(this.docIds.length);
+    const bytes = this.records.bytes();
+    const langMaps = this.langNames.map((lang) => maps.get(lang));
+    let offset = 0;
+    for (let doc = 0; doc < this.docIds.length; doc++) {
+      const { ids, end } = readIdSet(bytes, offset);
+      offset = end;
+      const map = langMaps[this.docLang[doc]!];
+      if (map === undefined)
+        throw new Error(`no id map for language ${this.langNames[this.docLang[doc]!]}`);
+      for (let i = 0; i < ids.length; i++) ids[i] = map[ids[i]!]!;
+      ids.sort();
+      out.writeIdSet(ids, ids.length);
+      ends[doc] = out.length;
+    }
+    return {
+      ids: this.docIds,
+      langs: this.langNames,
+      langOf: this.docLang.slice(0, this.docIds.length),
+      updatedAt: this.docUpdatedAt.slice(0, this.docIds.length),
+      records: out.take(),
+      ends,
+    };
   }
 }
 
@@ -82,4 +181,34 @@ export function mergeTables(into: DfTables, tables: readonly LanguageTable[]): v
       df.set(term, (df.get(term) ?? 0) + table.counts[i]!);
     }
   }
+}
+
+/** Ranks a language's terms by document frequency (then by term): index = global id. */
+export function rankTerms(df: ReadonlyMap<string, number>): {
+  terms: string[];
+  counts: Uint32Array;
+} {
+  const terms = [...df.keys()].sort((a, b) => {
+    const d = df.get(b)! - df.get(a)!;
+    return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
+  });
+  const counts = new Uint32Array(terms.length);
+  for (let i = 0; i < terms.length; i++) counts[i] = df.get(terms[i]!)!;
+  return { terms, counts };
+}
+
+/** For one worker's table of a language: local id -> global id. */
+export function localToGlobal(
+  table: LanguageTable,
+  globalIds: ReadonlyMap<string, number>,
+): Uint32Array {
+  const map = new Uint32Array(table.counts.length);
+  if (table.counts.length === 0) return map;
+  const terms = table.terms.split('\n');
+  for (let i = 0; i < terms.length; i++) {
+    const id = globalIds.get(terms[i]!);
+    if (id === undefined) throw new Error(`term missing from the merged table of ${table.lang}`);
+    map[i] = id;
+  }
+  return map;
 }

@@ -9,6 +9,15 @@ import type { BadReason } from './document.js';
 export interface WorkerSettings {
   readonly fields: FieldNames;
   readonly maxDocumentBytes: number;
+  /**
+   * `full`: count every live document changed before the window end into the worker's tables.
+   * `delta`: return the documents changed inside the window, for the job to apply to the state.
+   */
+  readonly mode: 'full' | 'delta';
+  /** Full mode: keep each document's term set so the counts can be stored. */
+  readonly keepRecords: boolean;
+  /** Delta mode: documents changed before this instant were applied by an earlier run. */
+  readonly windowStartMs: number | null;
   /** Documents with `updatedAt` at or after this instant belong to a later run. */
   readonly windowEndMs: number;
 }
@@ -19,15 +28,24 @@ export interface AnalyzeTask {
   readonly chunk: Uint8Array;
 }
 
-export interface DrainTask {
-  readonly kind: 'drain';
-  /** One Int32 counter; every worker waits on it so that each takes exactly one drain task. */
+interface BarrierTask {
+  /** One Int32 counter; every worker waits on it so that each takes exactly one such task. */
   readonly barrier: SharedArrayBuffer;
   readonly workers: number;
   readonly timeoutMs: number;
 }
 
-export type WorkerTask = AnalyzeTask | DrainTask;
+export interface DrainTask extends BarrierTask {
+  readonly kind: 'drain';
+}
+
+export interface EncodeTask extends BarrierTask {
+  readonly kind: 'encode';
+  /** Per worker id, per language: local term id -> global term id. */
+  readonly maps: ReadonlyMap<string, ReadonlyMap<string, Uint32Array>>;
+}
+
+export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask;
 
 export interface BadSample {
   /** 1-based line within the chunk. */
@@ -36,25 +54,37 @@ export interface BadSample {
   readonly id: string | null;
 }
 
+export interface ChangedDocument {
+  readonly id: string;
+  readonly lang: string;
+  readonly updatedAtMs: number;
+  readonly deleted: boolean;
+  readonly terms: string[];
+}
+
 export interface AnalyzeResult {
   readonly kind: 'analyze';
   readonly workerId: string;
   readonly lines: number;
-  /** Live documents counted into document frequencies. */
+  /** Live documents counted (full) or changed (delta). */
   readonly counted: number;
-  /** Tombstoned documents, which a full count leaves out. */
+  /** Tombstoned documents: left out of a full count, subtracted by a delta. */
   readonly deleted: number;
   /** Documents changed at or after the window end. */
   readonly outsideWindow: number;
+  /** Delta mode: documents changed before the window, already applied. */
+  readonly beforeWindow: number;
   readonly bad: Partial<Record<BadReason, number>>;
   readonly samples: readonly BadSample[];
+  /** Delta mode: the changed documents, live and deleted. */
+  readonly changes: readonly ChangedDocument[];
 }
 
 export interface LanguageTable {
   readonly lang: string;
   /** Documents of this language. */
   readonly n: number;
-  /** Terms joined by '\n' (a term never contains whitespace). */
+  /** Terms joined by '\n' (a term never contains whitespace), in the worker's local id order. */
   readonly terms: string;
   /** Document frequency of each term, in the order of `terms`. */
   readonly counts: Uint32Array;
@@ -68,4 +98,15 @@ export interface DrainResult {
   readonly tables: readonly LanguageTable[];
 }
 
-export type WorkerResult = AnalyzeResult | DrainResult;
+export interface EncodeResult {
+  readonly kind: 'encode';
+  readonly workerId: string;
+  readonly ids: string[];
+  readonly langs: string[];
+  readonly langOf: Uint16Array;
+  readonly updatedAt: Float64Array;
+  readonly records: Uint8Array;
+  readonly ends: Uint32Array;
+}
+
+export type WorkerResult = AnalyzeResult | DrainResult | EncodeResult;

@@ -1,18 +1,21 @@
 /**
- * The piscina worker: a thin wrapper that turns NDJSON chunks into per-document term sets and
- * keeps this thread's document frequencies until the job drains them. Accumulating here, rather
- * than returning per-chunk counts, keeps the main thread free of per-term work.
+ * The piscina worker: a thin wrapper that turns NDJSON chunks into per-document term sets. In a
+ * full count it keeps this thread's document frequencies (and, when they are to be stored, each
+ * document's term ids) until the job drains them, which keeps per-term work off the main
+ * thread; in a delta it returns the changed documents for the job to apply.
  */
 import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
 import { scanChunk } from './chunk-lines.js';
-import { DfAccumulator } from './df-table.js';
+import { FullCounter } from './df-table.js';
 import { type BadReason, DocumentValidator } from './document.js';
 import type {
   AnalyzeResult,
   BadSample,
+  ChangedDocument,
   DrainResult,
-  DrainTask,
+  EncodeResult,
+  EncodeTask,
   WorkerResult,
   WorkerSettings,
   WorkerTask,
@@ -22,21 +25,25 @@ import { addTerms, normalizeLanguage } from './tokenizer.js';
 const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
-const accumulator = new DfAccumulator();
+const counter = new FullCounter(settings.keepRecords);
 const terms = new Set<string>();
 
 function analyze(chunk: Uint8Array): AnalyzeResult {
   const bad: Partial<Record<BadReason, number>> = {};
   const samples: BadSample[] = [];
+  const changes: ChangedDocument[] = [];
   let counted = 0;
   let deleted = 0;
   let outsideWindow = 0;
+  let beforeWindow = 0;
   const reject = (reason: BadReason, line: number, id: string | null): void => {
     const seen = bad[reason] ?? 0;
     bad[reason] = seen + 1;
     // The first occurrence of each reason is enough to find the rest.
     if (seen === 0) samples.push({ line, reason, id });
   };
+  const delta = settings.mode === 'delta';
+  const windowStart = settings.windowStartMs ?? Number.NEGATIVE_INFINITY;
 
   const lines = scanChunk(chunk, (line, value) => {
     if (typeof value === 'string') {
@@ -53,23 +60,61 @@ function analyze(chunk: Uint8Array): AnalyzeResult {
       outsideWindow++;
       return;
     }
-    if (doc.deleted) {
-      deleted++;
+    if (delta && doc.updatedAtMs < windowStart) {
+      beforeWindow++;
       return;
     }
     const language = normalizeLanguage(doc.rawLang);
+    if (doc.deleted) {
+      deleted++;
+      if (delta) {
+        changes.push({
+          id: doc.id,
+          lang: language.lang,
+          updatedAtMs: doc.updatedAtMs,
+          deleted: true,
+          terms: [],
+        });
+      }
+      return;
+    }
     if (language.problem !== null) {
       reject(language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage', line, doc.id);
     }
     terms.clear();
     addTerms(doc.text, language.lang, terms);
-    accumulator.addDocument(language.lang, terms);
     counted++;
+    if (delta) {
+      changes.push({
+        id: doc.id,
+        lang: language.lang,
+        updatedAtMs: doc.updatedAtMs,
+        deleted: false,
+        terms: [...terms],
+      });
+    } else {
+      counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
+    }
   });
-  return { kind: 'analyze', workerId, lines, counted, deleted, outsideWindow, bad, samples };
+  return {
+    kind: 'analyze',
+    workerId,
+    lines,
+    counted,
+    deleted,
+    outsideWindow,
+    beforeWindow,
+    bad,
+    samples,
+    changes,
+  };
 }
 
-function waitForAllWorkers(task: DrainTask): void {
+function waitForAllWorkers(task: {
+  barrier: SharedArrayBuffer;
+  workers: number;
+  timeoutMs: number;
+}): void {
   const view = new Int32Array(task.barrier);
   if (Atomics.add(view, 0, 1) + 1 >= task.workers) Atomics.notify(view, 0);
   const deadline = Date.now() + task.timeoutMs;
@@ -77,25 +122,56 @@ function waitForAllWorkers(task: DrainTask): void {
     const arrived = Atomics.load(view, 0);
     if (arrived >= task.workers) return;
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`drain barrier: ${arrived} of ${task.workers} workers arrived`);
+    if (left <= 0) throw new Error(`barrier: ${arrived} of ${task.workers} workers arrived`);
     Atomics.wait(view, 0, arrived, left);
   }
 }
 
-function drain(task: DrainTask): unknown {
-  // Holding every worker at the barrier guarantees that each one receives exactly one drain task.
-  waitForAllWorkers(task);
-  const counted = accumulator.counted;
-  accumulator.counted = 0;
-  const result: DrainResult = { kind: 'drain', workerId, counted, tables: accumulator.drain() };
-  const transfer = result.tables.map((table) => table.counts.buffer);
+/** Marks the buffers of `value` for transfer rather than copy. */
+function transferring(value: WorkerResult, buffers: ArrayBufferLike[]): unknown {
   // An object carrying both symbols is transferable; move() marks it so piscina honours that.
   return Piscina.move({
-    [Piscina.transferableSymbol]: transfer,
-    [Piscina.valueSymbol]: result,
+    [Piscina.transferableSymbol]: buffers,
+    [Piscina.valueSymbol]: value,
   } as unknown as ArrayBuffer);
 }
 
-export default function run(task: WorkerTask): WorkerResult | unknown {
-  return task.kind === 'analyze' ? analyze(task.chunk) : drain(task);
+function drain(): unknown {
+  const result: DrainResult = {
+    kind: 'drain',
+    workerId,
+    counted: counter.counted,
+    tables: counter.tables(),
+  };
+  return transferring(
+    result,
+    result.tables.map((table) => table.counts.buffer),
+  );
+}
+
+function encode(task: EncodeTask): unknown {
+  const maps = task.maps.get(workerId);
+  if (maps === undefined) throw new Error(`no term id maps for worker ${workerId}`);
+  const encoded = counter.encode(maps);
+  const result: EncodeResult = { kind: 'encode', workerId, ...encoded };
+  return transferring(result, [
+    encoded.langOf.buffer,
+    encoded.updatedAt.buffer,
+    encoded.records.buffer,
+    encoded.ends.buffer,
+  ]);
+}
+
+export default function run(task: WorkerTask): unknown {
+  switch (task.kind) {
+    case 'analyze':
+      return analyze(task.chunk);
+    case 'drain':
+      // Holding every worker at the barrier guarantees that each one receives exactly one.
+      waitForAllWorkers(task);
+      return drain();
+    case 'encode':
+      waitForAllWorkers(task);
+      return encode(task);
+  }
 }

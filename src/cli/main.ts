@@ -4,8 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../job/errors.js';
+import { checkCommand } from './check-command.js';
+import { rollbackCommand } from './rollback-command.js';
 import { runCommand } from './run-command.js';
+import { scheduleCommand } from './schedule-command.js';
 import type { CommandContext } from './shared.js';
+import { statusCommand } from './status-command.js';
+import { versionsCommand } from './versions-command.js';
 
 const FORCED_EXIT_MS = 10_000;
 
@@ -24,6 +29,11 @@ export function buildProgram(context: CommandContext): Command {
     .configureOutput({ writeOut: context.stdout, writeErr: context.stderr })
     .exitOverride();
   program.addCommand(runCommand(context));
+  program.addCommand(rollbackCommand(context));
+  program.addCommand(versionsCommand(context));
+  program.addCommand(statusCommand(context));
+  program.addCommand(checkCommand(context));
+  program.addCommand(scheduleCommand(context));
   for (const command of program.commands) {
     command
       .exitOverride()

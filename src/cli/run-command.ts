@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { runJob } from '../job/run-job.js';
 import { createLogger } from '../ops/logger.js';
 import { createProgress, progressWanted } from '../ops/progress.js';
+import { reportRun } from '../ops/report-run.js';
 import {
   LOG_LEVELS,
   parseNonEmpty,
@@ -19,6 +20,7 @@ import { type CommandContext, failureResult, printJson } from './shared.js';
 interface RunFlags {
   dryRun?: boolean;
   full?: boolean;
+  force?: boolean;
   until?: Date;
   config?: string;
   source?: string;
@@ -36,6 +38,10 @@ export function runCommand(context: CommandContext): Command {
       'compute and print the lists without writing to Redis or the state directory',
     )
     .option('--full', 'recount the whole corpus into fresh state')
+    .option(
+      '--force',
+      'publish even when a guardrail refuses the new lists (says so in the log and the result)',
+    )
     .option(
       '--until <time>',
       'end the window at this ISO 8601 time instead of now − safetyLag',
@@ -62,6 +68,9 @@ Exit codes:
   0  success (also when nothing changed)
   1  the run failed; the live lists and the checkpoint are unchanged
   2  usage or configuration error; nothing was read or written
+  3  another run holds the lock; this run did nothing
+  4  a guardrail refused the new lists; live lists and state unchanged (--force overrides)
+  5  the run passed maxDurationSeconds and was stopped; nothing was published
 
 stdout carries only the JSON JobResult; logs (JSON lines) go to stderr.`,
     )
@@ -93,6 +102,7 @@ stdout carries only the JSON JobResult; logs (JSON lines) go to stderr.`,
         env: context.env,
         dryRun: flags.dryRun === true,
         full: flags.full === true,
+        force: flags.force === true,
         until: flags.until ?? null,
         logger,
         progress: createProgress(progressWanted(process.stderr, context.env)),
@@ -100,5 +110,7 @@ stdout carries only the JSON JobResult; logs (JSON lines) go to stderr.`,
       });
       printJson(context, result);
       context.setExitCode(result.exitCode);
+      // Metrics and alerts after the result is out; reportRun never throws nor alters the result.
+      await reportRun({ config, env: context.env, report: result, logger });
     });
 }

@@ -152,10 +152,42 @@ export const schema: SchemaOf<Config> = {
       min: 1,
     }),
   }),
+  guardrails: group(
+    'Checks of the new lists against the live ones; a run that trips one publishes nothing (run --force overrides).',
+    {
+      maxChurnRatio: decimal({
+        description:
+          'Largest (words added + words removed) / live words allowed for one language; 2 allows replacing a whole list.',
+        default: 0.5,
+        min: 0,
+      }),
+      maxTotalDropRatio: ratio({
+        description:
+          'Largest share (0 to 1) by which the total number of stopwords across languages may fall; 1 turns the check off.',
+        default: 0.3,
+      }),
+      minBaseWords: integer({
+        description:
+          'Live lists, and live totals, with fewer words than this are not judged on churn or drop, so the first publishes and small languages settle freely.',
+        default: 20,
+        min: 0,
+      }),
+      languageRemoval: oneOf(['refuse', 'allow'], {
+        description:
+          'Whether a live language may vanish or become empty (for instance because its documents fell below analysis.minDocuments).',
+        default: 'refuse',
+      }),
+    },
+  ),
   state: group('Where document-frequency state and the checkpoint live between runs.', {
     dir: text({
       description: 'Directory holding the checkpoint and document-frequency state.',
       default: '/var/lib/stopword-refresh',
+    }),
+    onCorruptCheckpoint: oneOf(['fail', 'recount'], {
+      description:
+        'What a run does when the checkpoint cannot be read: fail with an error, or recount the whole corpus.',
+      default: 'fail',
     }),
   }),
   redis: group('Where the stopword lists are published.', {
@@ -189,6 +221,13 @@ export const schema: SchemaOf<Config> = {
       description: 'Seconds a staging hash lives if a run dies before its swap.',
       default: 3600,
       min: 60,
+    }),
+    lockTtlSeconds: integer({
+      description:
+        'Seconds the run lock outlives a run that died without releasing it; a live run renews it every third of that.',
+      default: 120,
+      min: 2,
+      max: 3600,
     }),
   }),
   monitoring: group('Where run metrics go; both are optional.', {

@@ -40,8 +40,22 @@ export interface AnalysisConfig {
   readonly maxStopwords: number;
 }
 
+/** Checks of the new lists against the live ones before a publish; `run --force` overrides them. */
+export interface GuardrailsConfig {
+  /** Largest (added + removed) / live words allowed per language. */
+  readonly maxChurnRatio: number;
+  /** Largest share by which the total number of live stopwords may fall. */
+  readonly maxTotalDropRatio: number;
+  /** Live lists (and live totals) smaller than this are not judged on churn or drop. */
+  readonly minBaseWords: number;
+  /** Whether a live language may vanish or become empty. */
+  readonly languageRemoval: 'refuse' | 'allow';
+}
+
 export interface StateConfig {
   readonly dir: string;
+  /** `fail`: a corrupt checkpoint is an error; `recount`: it means a full recount. */
+  readonly onCorruptCheckpoint: 'fail' | 'recount';
 }
 
 export interface RedisConfig {
@@ -52,6 +66,8 @@ export interface RedisConfig {
   readonly connectTimeoutSeconds: number;
   /** Seconds a staging hash lives if a run dies before its swap. */
   readonly stagingTtlSeconds: number;
+  /** Lifetime of the run lock without renewal. */
+  readonly lockTtlSeconds: number;
 }
 
 export interface MonitoringConfig {
@@ -78,6 +94,7 @@ export interface Config {
   readonly maxDurationSeconds: number;
   readonly source: SourceConfig;
   readonly analysis: AnalysisConfig;
+  readonly guardrails: GuardrailsConfig;
   readonly state: StateConfig;
   readonly redis: RedisConfig;
   readonly monitoring: MonitoringConfig;

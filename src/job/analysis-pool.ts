@@ -4,12 +4,15 @@
  * worker's document frequencies are drained and merged.
  */
 import { Piscina } from 'piscina';
-import { type DfTables, mergeTables } from '../analysis/df-table.js';
+import { type DfTables, localToGlobal, mergeTables, rankTerms } from '../analysis/df-table.js';
 import { BAD_REASONS, type BadReason } from '../analysis/document.js';
 import type {
   AnalyzeResult,
+  ChangedDocument,
   DrainResult,
   DrainTask,
+  EncodeResult,
+  EncodeTask,
   WorkerSettings,
 } from '../analysis/protocol.js';
 import { readNdjsonChunks } from '../corpus/ndjson-reader.js';
@@ -27,6 +30,7 @@ export interface AnalysisStats {
   counted: number;
   deleted: number;
   outsideWindow: number;
+  beforeWindow: number;
   bad: Record<BadReason, number>;
   samples: BadDocumentSample[];
   bytes: number;
@@ -39,18 +43,40 @@ export interface AnalyzeFileOptions {
   readonly chunkBytes?: number;
   readonly signal: AbortSignal;
   readonly onProgress?: (counted: number) => void;
+  /** Delta mode: receives the changed documents of each chunk as they arrive. */
+  readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
+  /** Full mode with `keepRecords`: receives each worker's documents, encoded with global ids. */
+  readonly onDocuments?: (documents: EncodeResult) => void;
+}
+
+export interface RankedLanguage {
+  readonly lang: string;
+  readonly n: number;
+  /** Index = global term id, most frequent first. */
+  readonly terms: readonly string[];
+  readonly counts: Uint32Array;
+}
+
+export interface AnalysisOutcome {
+  /** Full mode: the merged document frequencies. Empty in delta mode. */
+  readonly tables: DfTables;
+  /** Full mode with `keepRecords`: the ranked dictionaries, in language order. */
+  readonly ranked: readonly RankedLanguage[];
+  readonly stats: AnalysisStats;
 }
 
 const WORKER_FILE = new URL('../analysis/worker.js', import.meta.url).href;
 const DEFAULT_CHUNK_BYTES = 128 * 1024;
 
+function barrierTask<T extends DrainTask | EncodeTask>(kind: T['kind'], workers: number): T {
+  return { kind, barrier: new SharedArrayBuffer(4), workers, timeoutMs: 120_000 } as T;
+}
+
 function emptyBadCounts(): Record<BadReason, number> {
   return Object.fromEntries(BAD_REASONS.map((reason) => [reason, 0])) as Record<BadReason, number>;
 }
 
-export async function analyzeFile(
-  options: AnalyzeFileOptions,
-): Promise<{ tables: DfTables; stats: AnalysisStats }> {
+export async function analyzeFile(options: AnalyzeFileOptions): Promise<AnalysisOutcome> {
   const workers = options.workers;
   const pool = new Piscina({
     filename: WORKER_FILE,
@@ -64,6 +90,7 @@ export async function analyzeFile(
     counted: 0,
     deleted: 0,
     outsideWindow: 0,
+    beforeWindow: 0,
     bad: emptyBadCounts(),
     samples: [],
     bytes: 0,
@@ -100,6 +127,8 @@ export async function analyzeFile(
     stats.counted += result.counted;
     stats.deleted += result.deleted;
     stats.outsideWindow += result.outsideWindow;
+    stats.beforeWindow += result.beforeWindow;
+    if (result.changes.length > 0) options.onChanges?.(result.changes);
     for (const [reason, count] of Object.entries(result.bad) as Array<[BadReason, number]>) {
       stats.bad[reason] += count;
     }
@@ -152,25 +181,51 @@ export async function analyzeFile(
       });
     }
 
-    const barrier = new SharedArrayBuffer(4);
-    const drainTask: DrainTask = { kind: 'drain', barrier, workers, timeoutMs: 60_000 };
-    const drained = (await Promise.all(
-      Array.from({ length: workers }, () => pool.run(drainTask)),
-    )) as DrainResult[];
     const tables: DfTables = new Map();
-    let drainedCount = 0;
-    for (const result of drained) {
-      drainedCount += result.counted;
-      mergeTables(tables, result.tables);
-    }
-    // A worker that died and was replaced would have lost its counts: refuse a partial answer.
-    if (
-      drainedCount !== stats.counted ||
-      new Set(drained.map((d) => d.workerId)).size !== workers
-    ) {
-      throw new AnalysisError(
-        `analysis workers returned ${drainedCount} documents but ${stats.counted} were counted`,
-      );
+    const ranked: RankedLanguage[] = [];
+    if (options.settings.mode === 'full') {
+      // One task object for all: they must share the barrier.
+      const drainTask = barrierTask<DrainTask>('drain', workers);
+      const drained = (await Promise.all(
+        Array.from({ length: workers }, () => pool.run(drainTask)),
+      )) as DrainResult[];
+      let drainedCount = 0;
+      for (const result of drained) {
+        drainedCount += result.counted;
+        mergeTables(tables, result.tables);
+      }
+      // A worker that died and was replaced would have lost its counts: refuse a partial answer.
+      if (
+        drainedCount !== stats.counted ||
+        new Set(drained.map((d) => d.workerId)).size !== workers
+      ) {
+        throw new AnalysisError(
+          `analysis workers returned ${drainedCount} documents but ${stats.counted} were counted`,
+        );
+      }
+      if (options.settings.keepRecords) {
+        const globalIds = new Map<string, Map<string, number>>();
+        for (const lang of [...tables.keys()].sort()) {
+          const table = tables.get(lang)!;
+          const { terms, counts } = rankTerms(table.df);
+          ranked.push({ lang, n: table.n, terms, counts });
+          globalIds.set(lang, new Map(terms.map((term, id) => [term, id])));
+        }
+        const maps = new Map<string, Map<string, Uint32Array>>();
+        for (const result of drained) {
+          const byLang = new Map<string, Uint32Array>();
+          for (const table of result.tables)
+            byLang.set(table.lang, localToGlobal(table, globalIds.get(table.lang)!));
+          maps.set(result.workerId, byLang);
+        }
+        globalIds.clear();
+        const encodeTask: EncodeTask = { ...barrierTask<EncodeTask>('encode', workers), maps };
+        await Promise.all(
+          Array.from({ length: workers }, () =>
+            pool.run(encodeTask).then((result: EncodeResult) => options.onDocuments?.(result)),
+          ),
+        );
+      }
     }
 
     let line = 0;
@@ -183,7 +238,7 @@ export async function analyzeFile(
     stats.samples = [...firstSamples.values()]
       .map(({ seq: s, sample }) => ({ ...sample, line: (firstLine[s] ?? 0) + sample.line }))
       .sort((a, b) => a.line - b.line);
-    return { tables, stats };
+    return { tables, ranked, stats };
   } catch (error) {
     if (options.signal.aborted) throw abortError(options.signal);
     throw error;

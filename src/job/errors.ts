@@ -40,6 +40,14 @@ export class StateError extends StopwordRefreshError {}
 /** Redis could not be read or written, or the swap was refused. */
 export class PublishError extends StopwordRefreshError {}
 
+/** Another run holds the lock, or this run lost it. */
+export class LockError extends StopwordRefreshError {}
+
+/** A guardrail refused the new lists. */
+export class GuardrailError extends StopwordRefreshError {
+  override readonly exitCode: number = ExitCode.guardrail;
+}
+
 /** The analysis pool failed. */
 export class AnalysisError extends StopwordRefreshError {}
 

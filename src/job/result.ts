@@ -21,6 +21,8 @@ export interface DocumentsResult {
   deleted: number;
   /** Changed at or after the window end: left for the next run. */
   outsideWindow: number;
+  /** Delta runs: documents changed before the window, applied by earlier runs. */
+  beforeWindow?: number;
   /** Documents skipped as bad (language problems are kept under `und` and not included). */
   rejected: number;
   bad: Partial<Record<BadReason, number>>;
@@ -37,6 +39,8 @@ export interface JobResult {
   timestamp: string;
   runId: string;
   mode: 'delta' | 'full';
+  /** Why a run counted the whole corpus: requested, noState, stateUnreadable, analyzerChanged, … */
+  modeReason?: string;
   dryRun: boolean;
   version: number | null;
   published: boolean;
@@ -47,6 +51,10 @@ export interface JobResult {
   phases: Record<string, number>;
   documents: DocumentsResult;
   warnings: string[];
+  /** What the guardrails objected to (also when overridden by --force or in a dry run). */
+  guardrails?: string[];
+  /** What the run did to the stored document frequencies. */
+  state?: Record<string, number>;
   /** Only in a dry run: the lists that would be published, word -> confidence. */
   stopwords?: Record<string, Record<string, string>>;
 }

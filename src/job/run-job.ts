@@ -1,10 +1,15 @@
 /**
- * One run of the job, as phases: resolve → connect → analyse → select → publish → checkpoint.
- * Never throws: every outcome is a JobResult with its exit code. Nothing reaches Redis or the
- * state directory before the analysis has succeeded, so a failure leaves yesterday's lists live.
+ * One run of the job, as phases: resolve → connect (lock, live lists) → plan → analyse (count or
+ * apply the delta) → select → guardrails → publish → commit state and checkpoint.
+ * Never throws: every outcome is a JobResult with its exit code. Nothing reaches Redis before the
+ * analysis has succeeded, and the state is committed only after the publish, so a failure leaves
+ * yesterday's lists live and the next run redoes the same window.
  */
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { DfTables } from '../analysis/df-table.js';
 import type { BadReason } from '../analysis/document.js';
+import type { EncodeResult } from '../analysis/protocol.js';
 import { formatConfidence, type LanguageSelection, selectStopwords } from '../analysis/select.js';
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
 import { resolveChecked } from '../config/env-refs.js';
@@ -12,27 +17,42 @@ import type { Config } from '../config/types.js';
 import { parseSourceUri, SourceUriError } from '../corpus/source-uri.js';
 import type { Logger } from '../ops/logger.js';
 import type { Progress } from '../ops/progress.js';
-import { type LiveState, RedisPublisher, type WordList } from '../publish/index.js';
+import {
+  type LiveState,
+  LockHeldError,
+  type RedisPublisher,
+  type RunLock,
+  type WordList,
+} from '../publish/index.js';
 import { writeCheckpoint } from '../state/checkpoint.js';
+import { type DeltaTransaction, type DfStore, STATE_SCHEMA_VERSION } from '../state/df-store.js';
+import { StateDir } from '../state/state-dir.js';
 import { analyzeFile } from './analysis-pool.js';
+import { connectRedis } from './connect.js';
 import {
   ConfigError,
   DeadlineError,
   ExitCode,
+  GuardrailError,
   InterruptedError,
+  LockError,
   PublishError,
   SourceError,
   StateError,
   StopwordRefreshError,
   toFailure,
 } from './errors.js';
+import { checkGuardrails, describeViolations } from './guardrails.js';
 import { type JobResult, round } from './result.js';
+import { analysisKey, planRun } from './state-plan.js';
 
 export interface RunJobOptions {
   readonly config: Config;
   readonly env: NodeJS.ProcessEnv;
   readonly dryRun: boolean;
   readonly full: boolean;
+  /** Publish even when a guardrail objects. */
+  readonly force?: boolean;
   readonly until: Date | null;
   readonly logger: Logger;
   readonly progress: Progress;
@@ -51,14 +71,8 @@ export function newRunId(now: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function runJob(options: RunJobOptions): Promise<JobResult> {
-  const now = options.now ?? (() => new Date());
-  const startedAt = now();
-  const startedMs = performance.now();
-  const runId = newRunId(startedAt);
-  const { config, logger: baseLogger } = options;
-  const logger = baseLogger.child({ runId });
-  const result: JobResult = {
+export function emptyResult(runId: string, startedAt: Date, dryRun: boolean): JobResult {
+  return {
     success: false,
     durationSeconds: 0,
     documentsProcessed: 0,
@@ -67,7 +81,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     timestamp: startedAt.toISOString(),
     runId,
     mode: 'full',
-    dryRun: options.dryRun,
+    dryRun,
     version: null,
     published: false,
     exitCode: ExitCode.failed,
@@ -86,7 +100,17 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     },
     warnings: [],
   };
-  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+}
+
+export async function runJob(options: RunJobOptions): Promise<JobResult> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const startedMs = performance.now();
+  const runId = newRunId(startedAt);
+  const { config } = options;
+  const logger = options.logger.child({ runId });
+  const result = emptyResult(runId, startedAt, options.dryRun);
+  const phase = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const t0 = performance.now();
     logger.debug({ phase: name }, 'phase started');
     options.progress.phase(name);
@@ -98,14 +122,15 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   };
 
   const controller = new AbortController();
-  const onAbort = (): void =>
-    controller.abort(
-      new InterruptedError('the run was interrupted by a signal; nothing was published'),
-    );
-  if (options.signal.aborted) onAbort();
-  options.signal.addEventListener('abort', onAbort, { once: true });
+  const abort = (error: StopwordRefreshError): void => {
+    if (!controller.signal.aborted) controller.abort(error);
+  };
+  const onSignal = (): void =>
+    abort(new InterruptedError('the run was interrupted by a signal; nothing was published'));
+  if (options.signal.aborted) onSignal();
+  options.signal.addEventListener('abort', onSignal, { once: true });
   const deadline = setTimeout(() => {
-    controller.abort(
+    abort(
       new DeadlineError(
         `the run exceeded maxDurationSeconds (${config.maxDurationSeconds} s) and was stopped; nothing was published`,
       ),
@@ -114,11 +139,23 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   deadline.unref();
   const signal = controller.signal;
   const checkSignal = (): void => {
-    if (signal.aborted) throw signalError(signal);
+    if (!signal.aborted) return;
+    const reason: unknown = signal.reason;
+    throw reason instanceof StopwordRefreshError
+      ? reason
+      : new InterruptedError('the run was interrupted');
   };
 
   let publisher: RedisPublisher | null = null;
-  logger.info({ dryRun: options.dryRun, full: options.full }, 'run started');
+  let lock: RunLock | null = null;
+  let deltaStore: DfStore | null = null;
+  let transaction: DeltaTransaction | null = null;
+  let building: { generation: string; store: DfStore; path: string } | null = null;
+  const stateDir = new StateDir(config.state.dir);
+  logger.info(
+    { dryRun: options.dryRun, full: options.full, force: options.force === true },
+    'run started',
+  );
   try {
     const sourceUri = resolveChecked(config.source.uri, 'source.uri', options.env);
     if (sourceUri.trim().length === 0) {
@@ -136,28 +173,22 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
     result.window = { from: null, to: windowEnd.toISOString() };
 
-    const live = await phase('connect', async () => {
-      try {
-        const redisUrl = resolveChecked(config.redis.url, 'redis.url', options.env);
-        publisher = await RedisPublisher.connect({
-          url: redisUrl,
-          keyPrefix: config.redis.keyPrefix,
-          keepVersions: config.redis.keepVersions,
-          connectTimeoutSeconds: config.redis.connectTimeoutSeconds,
-          stagingTtlSeconds: config.redis.stagingTtlSeconds,
-        });
-        return await publisher.readLive();
-      } catch (error) {
-        const failure =
-          error instanceof ConfigError
-            ? error
-            : new PublishError(`Redis: ${messageOf(error)}`, { cause: error });
-        if (!options.dryRun) throw failure;
-        result.warnings.push(`${failure.message}; the dry run compares against no live lists`);
-        logger.warn({ err: failure.message }, 'dry run continues without Redis');
-        return null;
-      }
-    });
+    const connection = await phase('connect', () =>
+      connectRedis({
+        config,
+        env: options.env,
+        runId,
+        dryRun: options.dryRun,
+        onLockLost: (message) => abort(new LockError(message)),
+      }),
+    );
+    publisher = connection.publisher;
+    lock = connection.lock;
+    const live = connection.live;
+    if (connection.warning !== null) {
+      result.warnings.push(connection.warning);
+      logger.warn({ err: connection.warning }, 'dry run continues without Redis');
+    }
     checkSignal();
 
     if (location.kind !== 'file') {
@@ -166,31 +197,80 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       );
     }
     const filePath = location.path;
-    const { tables, stats } = await phase('analyze', () =>
+
+    const plan = await phase('plan', async () => {
+      if (!options.dryRun) {
+        try {
+          await stateDir.ensure();
+        } catch (error) {
+          throw new StateError((error as Error).message, { cause: error });
+        }
+      }
+      return planRun(stateDir, config, options.full, windowEnd);
+    });
+    result.mode = plan.mode;
+    if (plan.mode === 'full') {
+      result.modeReason = plan.reason;
+      if (plan.warning !== null) result.warnings.push(plan.warning);
+    } else {
+      deltaStore = plan.store;
+      result.window.from = plan.from.toISOString();
+    }
+    logger.info(
+      { mode: plan.mode, from: result.window.from, to: result.window.to },
+      'window fixed',
+    );
+
+    const keepRecords = plan.mode === 'full' && !options.dryRun;
+    if (keepRecords) {
+      await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
+      building = await stateDir.createGeneration(runId);
+    }
+    if (deltaStore !== null) transaction = deltaStore.begin();
+    const activeTransaction = transaction;
+    const activeBuild = building;
+    let recordBytes = 0;
+
+    const outcome = await phase('analyze', () =>
       analyzeFile({
         path: filePath,
         workers: config.analysis.workers,
         settings: {
           fields: config.source.fields,
           maxDocumentBytes: config.source.maxDocumentBytes,
+          mode: plan.mode,
+          keepRecords,
+          windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
           windowEndMs: windowEnd.getTime(),
         },
         signal,
         onProgress: (count) => options.progress.documents(count),
-      }).catch((error: unknown) => {
-        if (
-          (error as NodeJS.ErrnoException).code === 'ENOENT' ||
-          (error as NodeJS.ErrnoException).code === 'EACCES'
-        ) {
-          throw new SourceError(
-            `cannot read the corpus file ${filePath}: ${(error as NodeJS.ErrnoException).code}`,
-            { cause: error },
+        onChanges: (changes) => {
+          for (const change of changes) activeTransaction?.apply(change);
+        },
+        onDocuments: (docs: EncodeResult) => {
+          recordBytes += docs.records.byteLength;
+          activeBuild?.store.loadDocuments(
+            docs.ids,
+            docs.langs,
+            docs.langOf,
+            docs.updatedAt,
+            docs.records,
+            docs.ends,
           );
+        },
+      }).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+          throw new SourceError(`cannot read the corpus file ${filePath}: ${code}`, {
+            cause: error,
+          });
         }
         throw error;
       }),
     );
     checkSignal();
+    const stats = outcome.stats;
 
     const bad: Partial<Record<BadReason, number>> = {};
     let rejected = 0;
@@ -199,12 +279,14 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       bad[reason] = count;
       if (!LANGUAGE_REASONS.has(reason)) rejected += count;
     }
-    const read = stats.counted + stats.deleted + stats.outsideWindow + rejected;
+    const read =
+      stats.counted + stats.deleted + stats.outsideWindow + stats.beforeWindow + rejected;
     result.documents = {
       read,
       counted: stats.counted,
       deleted: stats.deleted,
       outsideWindow: stats.outsideWindow,
+      ...(plan.mode === 'delta' ? { beforeWindow: stats.beforeWindow } : {}),
       rejected,
       bad,
       badSamples: stats.samples,
@@ -221,10 +303,55 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       );
     }
 
+    const checkpoint = {
+      schemaVersion: STATE_SCHEMA_VERSION,
+      windowEnd: windowEnd.toISOString(),
+      lastKey: null,
+      analysisKey: analysisKey(config),
+      runId,
+      mode: plan.mode,
+      writtenAt: startedAt.toISOString(),
+    };
+    const tables: DfTables = await phase('count', () => {
+      if (activeBuild !== null) {
+        for (const language of outcome.ranked) {
+          activeBuild.store.loadLanguage(
+            language.lang,
+            language.n,
+            language.terms,
+            language.counts,
+          );
+        }
+        activeBuild.store.finishLoad(checkpoint);
+        let occurrences = 0;
+        for (const language of outcome.ranked) for (const c of language.counts) occurrences += c;
+        result.state = {
+          documents: stats.counted,
+          recordBytes,
+          bytesPerTerm: occurrences === 0 ? 0 : round(recordBytes / occurrences, 3),
+        };
+      }
+      if (activeTransaction === null || deltaStore === null) return outcome.tables;
+      activeTransaction.flush();
+      result.state = { ...activeTransaction.stats };
+      const minRatio = Math.min(
+        config.analysis.minDocumentRatio,
+        config.analysis.leaveDocumentRatio,
+      );
+      const fromState: DfTables = new Map();
+      for (const { lang, n } of deltaStore.languages()) {
+        if (n === 0) continue;
+        const minDf = Math.max(1, Math.ceil(minRatio * n - 1e-9));
+        fromState.set(lang, { n, df: deltaStore.termsAtLeast(lang, minDf) });
+      }
+      return fromState;
+    });
+    checkSignal();
+
     const liveSets = new Map<string, ReadonlySet<string>>();
     if (live !== null)
       for (const [lang, words] of live.lists) liveSets.set(lang, new Set(words.keys()));
-    const selections = await phase('select', async () =>
+    const selections = await phase('select', () =>
       selectStopwords(tables, liveSets, config.analysis),
     );
     let changed = 0;
@@ -241,6 +368,21 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     }
     result.stopwordsUpdated = changed;
     const lists = toWordLists(selections);
+
+    const violations =
+      live === null ? [] : checkGuardrails(selections, liveSets, config.guardrails);
+    if (violations.length > 0) {
+      const message = `guardrails refused the new lists: ${describeViolations(violations)}`;
+      result.guardrails = violations.map((v) => v.message);
+      if (options.dryRun) {
+        result.warnings.push(message);
+      } else if (options.force === true) {
+        result.warnings.push(`${message}; published anyway because of --force`);
+        logger.warn({ violations: result.guardrails }, 'guardrails overridden by --force');
+      } else {
+        throw new GuardrailError(`${message}; pass --force to publish them anyway`);
+      }
+    }
     checkSignal();
 
     if (options.dryRun) {
@@ -253,8 +395,11 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       logger.info({ version: live.version }, 'lists unchanged; nothing to publish');
     } else if (publisher !== null) {
       const active: RedisPublisher = publisher;
+      const heldLock = lock;
       const published = await phase('publish', async () => {
         try {
+          await heldLock?.assertHeld();
+          checkSignal();
           return await active.publish({
             runId,
             lists,
@@ -262,6 +407,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
             publishedAt: now(),
           });
         } catch (error) {
+          if (error instanceof StopwordRefreshError) throw error;
           throw new PublishError(`publishing to Redis failed: ${messageOf(error)}`, {
             cause: error,
           });
@@ -270,38 +416,87 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       result.version = published.version;
       result.published = true;
       logger.info({ version: published.version, removed: published.removed }, 'published');
-      await phase('checkpoint', async () => {
+    }
+
+    if (!options.dryRun) {
+      await phase('commit', async () => {
         try {
-          await writeCheckpoint(config.state.dir, {
-            schemaVersion: 1,
-            windowEnd: windowEnd.toISOString(),
-            runId,
-            analyzerVersion: ANALYZER_VERSION,
-            mode: result.mode,
-            writtenAt: now().toISOString(),
-          });
+          if (activeTransaction !== null) {
+            activeTransaction.writeCheckpoint(checkpoint);
+            activeTransaction.commit();
+            transaction = null;
+          }
+          if (activeBuild !== null) {
+            activeBuild.store.close();
+            await stateDir.promote(activeBuild.generation);
+            building = null;
+            const size = await stat(activeBuild.path).catch(() => null);
+            if (size !== null && result.state !== undefined) result.state.fileBytes = size.size;
+          }
         } catch (error) {
-          // The lists are live already; the next run recounts in full either way.
+          // The lists are live already; the next run redoes this window from the old checkpoint.
           throw new StateError(
-            `version ${published.version} is live, but the checkpoint in ${config.state.dir} could not be written: ${messageOf(error)}`,
+            `the lists are live, but the state in ${config.state.dir} could not be committed: ${messageOf(error)}`,
             { cause: error },
           );
         }
+        await writeCheckpoint(config.state.dir, {
+          schemaVersion: 1,
+          windowEnd: checkpoint.windowEnd,
+          runId,
+          analyzerVersion: ANALYZER_VERSION,
+          mode: plan.mode,
+          writtenAt: now().toISOString(),
+        }).catch((error: unknown) => {
+          result.warnings.push(
+            `checkpoint.json (a copy for operators) was not written: ${messageOf(error)}`,
+          );
+        });
       });
     }
     result.success = true;
     result.exitCode = ExitCode.ok;
   } catch (error) {
-    const failure = toFailure(error);
+    const failure = toFailure(
+      error instanceof LockHeldError
+        ? new LockError(lockHeldMessage(error), { cause: error })
+        : error,
+    );
     result.success = false;
-    result.exitCode = failure.exitCode;
+    result.exitCode = error instanceof LockHeldError ? ExitCode.locked : failure.exitCode;
     result.errors.push(failure.message);
     logger.error({ err: failure.message, kind: failure.name }, 'run failed');
   } finally {
     clearTimeout(deadline);
-    options.signal.removeEventListener('abort', onAbort);
-    if (publisher !== null) await (publisher as RedisPublisher).close().catch(() => undefined);
+    options.signal.removeEventListener('abort', onSignal);
+    try {
+      (transaction as DeltaTransaction | null)?.rollback();
+    } catch {
+      // Closing the store below rolls back as well.
+    }
+    deltaStore?.close();
+    const leftover = building as { generation: string; store: DfStore } | null;
+    if (leftover !== null) {
+      leftover.store.close();
+      await stateDir.removeLeftovers(
+        (await stateDir.current().catch(() => null))?.generation ?? null,
+      );
+    }
     result.durationSeconds = round((performance.now() - startedMs) / 1000);
+    const heldLock = lock as RunLock | null;
+    if (heldLock !== null) {
+      await heldLock.release().catch((error: unknown) => {
+        logger.warn({ err: messageOf(error) }, 'lock not released; it expires by itself');
+      });
+    }
+    // A dry run writes nothing to Redis, not even its own history entry.
+    const active = publisher as RedisPublisher | null;
+    if (active !== null && !options.dryRun) {
+      await active.recordRun(JSON.stringify(result)).catch((error: unknown) => {
+        logger.warn({ err: messageOf(error) }, 'run not recorded in the history');
+      });
+    }
+    await active?.close().catch(() => undefined);
   }
   options.progress.stop(
     result.success,
@@ -313,10 +508,20 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       durationSeconds: result.durationSeconds,
       documents: result.documentsProcessed,
       version: result.version,
+      mode: result.mode,
     },
     'run finished',
   );
   return result;
+}
+
+function lockHeldMessage(error: LockHeldError): string {
+  const holder = error.info.holder;
+  const who =
+    holder === null
+      ? 'another process'
+      : `run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${holder.acquiredAt}`;
+  return `another run holds the lock: ${who}; this run did nothing`;
 }
 
 export function windowEndFor(until: Date | null, now: Date, safetyLagSeconds: number): Date {
@@ -358,14 +563,7 @@ function summary(result: JobResult): string {
     : result.published
       ? `published version ${result.version}`
       : 'unchanged';
-  return `${what}: ${result.documentsProcessed.toLocaleString('en-US')} documents, ${languages} languages`;
-}
-
-function signalError(signal: AbortSignal): StopwordRefreshError {
-  const reason: unknown = signal.reason;
-  return reason instanceof StopwordRefreshError
-    ? reason
-    : new InterruptedError('the run was interrupted');
+  return `${what} (${result.mode}): ${result.documentsProcessed.toLocaleString('en-US')} documents, ${languages} languages`;
 }
 
 export function messageOf(error: unknown): string {

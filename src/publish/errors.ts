@@ -12,7 +12,9 @@ export type PublisherErrorCode =
   | 'STAGING_MISSING'
   | 'SWAP_CONFLICT'
   | 'UNKNOWN_VERSION'
-  | 'INVALID_PUBLISH_INPUT';
+  | 'INVALID_PUBLISH_INPUT'
+  | 'LOCK_HELD'
+  | 'LOCK_LOST';
 
 export abstract class PublisherError extends Error {
   abstract readonly code: PublisherErrorCode;

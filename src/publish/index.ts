@@ -10,6 +10,17 @@ export {
   SwapConflictError,
   UnknownVersionError,
 } from './errors.js';
+export { RUN_HISTORY_LIMIT } from './history.js';
+export type { LiveMeta } from './live-meta.js';
+export {
+  DEFAULT_LOCK_TTL_SECONDS,
+  LockHeldError,
+  type LockHolder,
+  type LockInfo,
+  LockLostError,
+  RunLock,
+  type RunLockOptions,
+} from './lock.js';
 export { redactUrl } from './redact-url.js';
 export { RedisPublisher } from './redis-publisher.js';
 export type {

@@ -1,7 +1,16 @@
 import { RedisConnection } from './connection.js';
 import { InvalidPublishInputError, PublisherError } from './errors.js';
+import { recentRuns, recordRun } from './history.js';
 import { PublishKeys } from './keys.js';
 import { readLive } from './live.js';
+import { type LiveMeta, readLiveMeta } from './live-meta.js';
+import {
+  acquireRunLock,
+  type LockInfo,
+  type RunLock,
+  type RunLockOptions,
+  readLock,
+} from './lock.js';
 import { stagePublish, stageRollback } from './prepare.js';
 import { commitSwap } from './swap.js';
 import type {
@@ -60,6 +69,34 @@ export class RedisPublisher {
   /** Kept versions, newest first. */
   listVersions(): Promise<VersionInfo[]> {
     return listVersions(this.conn, this.keys);
+  }
+
+  /** `P:meta` only: the live version and how it got there, without its lists. */
+  readLiveMeta(): Promise<LiveMeta> {
+    return readLiveMeta(this.conn, this.keys);
+  }
+
+  /**
+   * Takes the run lock `P:lock` on this connection and keeps renewing it until `release()`.
+   * Throws `LockHeldError` (with the holder) when another run has it. See lock.ts.
+   */
+  acquireLock(options: RunLockOptions): Promise<RunLock> {
+    return acquireRunLock(this.conn, this.keys, options);
+  }
+
+  /** Who holds the run lock, or `null`. */
+  readLock(): Promise<LockInfo | null> {
+    return readLock(this.conn, this.keys);
+  }
+
+  /** Prepends a JobResult (as JSON) to `P:runs`, keeping the newest `RUN_HISTORY_LIMIT`. */
+  recordRun(json: string): Promise<void> {
+    return recordRun(this.conn, this.keys, json);
+  }
+
+  /** Up to `count` recorded JobResults (JSON strings), newest first. */
+  recentRuns(count: number): Promise<string[]> {
+    return recentRuns(this.conn, this.keys, count);
   }
 
   /** Idempotent. */

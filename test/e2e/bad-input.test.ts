@@ -278,8 +278,10 @@ describe('bad documents', () => {
       und: { documents: 3, published: false },
       en: { documents: 40, published: true },
     });
-    const samples = (run.json?.documents as { badSamples: Array<{ line: number; reason: string }> })
-      .badSamples;
+    const documents = run.json?.documents as
+      | { badSamples: Array<{ line: number; reason: string }> }
+      | undefined;
+    const samples = documents?.badSamples ?? [];
     expect(samples[0]).toEqual({ line: 2, reason: 'invalidJson', id: null });
     expect(samples.find((s) => s.reason === 'invalidUtf8')?.line).toBeGreaterThan(2);
     // No document text in what the job prints.
@@ -292,7 +294,7 @@ describe('bad documents', () => {
     await writeBadCorpus(path);
     const client = createClient({ url: redis.url });
     await client.connect();
-    const keysBefore = await client.keys('*');
+    const keysBefore = (await client.keys('*')).filter((k) => !k.endsWith(':runs'));
     const run = await runCli(
       ['run', '--source', `file:${path}`, '--redis', redis.url, '--state-dir', join(dir, 'sb2')],
       {
@@ -304,7 +306,12 @@ describe('bad documents', () => {
     );
     expect(run.code).toBe(1);
     expect(String(run.json?.errors)).toMatch(/are bad, above source\.maxBadDocumentRatio/);
-    expect((await client.keys('*')).sort()).toEqual(keysBefore.sort());
+    // Only the history of runs records the failure.
+    const keysAfter = (await client.keys('*')).filter((k) => !k.endsWith(':runs'));
+    expect(keysAfter.sort()).toEqual(keysBefore.sort());
+    expect(JSON.parse((await client.lIndex('badratio:runs', 0)) ?? '{}')).toMatchObject({
+      success: false,
+    });
     await client.quit();
   });
 });

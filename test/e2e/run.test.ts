@@ -45,6 +45,10 @@ function env(prefix: string, extra: Record<string, string> = {}): Record<string,
     STOPWORD_REFRESH_ANALYSIS_MIN_DOCUMENTS: '10',
     STOPWORD_REFRESH_ANALYSIS_WORKERS: '2',
     STOPWORD_REFRESH_LOGGING_LEVEL: 'info',
+    // These tests change corpora wholesale on purpose; the guardrails have their own tests.
+    STOPWORD_REFRESH_GUARDRAILS_LANGUAGE_REMOVAL: 'allow',
+    STOPWORD_REFRESH_GUARDRAILS_MAX_TOTAL_DROP_RATIO: '1',
+    STOPWORD_REFRESH_GUARDRAILS_MAX_CHURN_RATIO: '100',
     ...extra,
   };
 }
@@ -133,7 +137,10 @@ describe('run publishes to Redis', () => {
       twoLanguages,
       makeCorpus({ seed: 2, perLanguage: 40, languages: ['en', 'de'] }),
     );
-    const second = await runCli(runArgs(stateDir, twoLanguages), { env: env(prefix) });
+    // Another corpus altogether: recount it rather than apply it as a delta.
+    const second = await runCli([...runArgs(stateDir, twoLanguages), '--full'], {
+      env: env(prefix),
+    });
     expect(second.code, second.stderr).toBe(0);
     expect(second.json).toMatchObject({ version: 2, published: true });
     expect(second.json?.languages).toMatchObject({
@@ -150,6 +157,7 @@ describe('run publishes to Redis', () => {
     expect(third.code).toBe(0);
     expect(third.json).toMatchObject({
       success: true,
+      mode: 'delta',
       version: 2,
       published: false,
       stopwordsUpdated: 0,
@@ -357,7 +365,7 @@ describe('a concurrent reader', () => {
     })();
 
     for (const source of sources) {
-      const run = await runCli(runArgs(stateDir, source), { env: runEnv });
+      const run = await runCli([...runArgs(stateDir, source), '--full'], { env: runEnv });
       expect(run.code, run.stderr).toBe(0);
       expect(run.json?.published).toBe(true);
     }

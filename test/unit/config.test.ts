@@ -76,13 +76,20 @@ const defaults: Config = {
     leaveDocumentRatio: 0.15,
     maxStopwords: 500,
   },
-  state: { dir: '/var/lib/stopword-refresh' },
+  guardrails: {
+    maxChurnRatio: 0.5,
+    maxTotalDropRatio: 0.3,
+    minBaseWords: 20,
+    languageRemoval: 'refuse',
+  },
+  state: { dir: '/var/lib/stopword-refresh', onCorruptCheckpoint: 'fail' },
   redis: {
     url: 'redis://127.0.0.1:6379',
     keyPrefix: 'stopwords',
     keepVersions: 14,
     connectTimeoutSeconds: 5,
     stagingTtlSeconds: 3600,
+    lockTtlSeconds: 120,
   },
   monitoring: { pushgateway: { url: null }, textfile: { path: null } },
   alerts: {
