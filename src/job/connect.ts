@@ -11,6 +11,8 @@ export interface Connection {
   readonly publisher: RedisPublisher | null;
   readonly lock: RunLock | null;
   readonly live: LiveState | null;
+  /** The Redis server's run_id when the live lists were read. */
+  readonly serverRunId: string | null;
   /** Why a dry run has no Redis. */
   readonly warning: string | null;
 }
@@ -42,8 +44,9 @@ export async function connectRedis(options: {
           options.onLockLost(`the run lock was lost: ${error.message}; nothing was published`),
       });
     }
+    const serverRunId = await publisher.serverRunId();
     const live = await publisher.readLive();
-    return { publisher, lock, live, warning: null };
+    return { publisher, lock, live, serverRunId, warning: null };
   } catch (error) {
     if (error instanceof LockHeldError) {
       await publisher?.close().catch(() => undefined);
@@ -62,6 +65,7 @@ export async function connectRedis(options: {
       publisher: null,
       lock: null,
       live: null,
+      serverRunId: null,
       warning: `${failure.message}; the dry run compares against no live lists`,
     };
   }

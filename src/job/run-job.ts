@@ -385,6 +385,21 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     }
     checkSignal();
 
+    if (!options.dryRun && publisher !== null) {
+      // What was read at the start (live lists, fence) is only worth comparing against while it
+      // is still what Redis holds.
+      let restarted: boolean;
+      try {
+        restarted = (await publisher.serverRunId()) !== connection.serverRunId;
+      } catch (error) {
+        throw new PublishError(`Redis: ${messageOf(error)}`, { cause: error });
+      }
+      if (restarted) {
+        throw new PublishError(
+          'Redis restarted during the run, so the live lists it read may be gone or older; nothing was published and the next run starts over',
+        );
+      }
+    }
     if (options.dryRun) {
       result.stopwords = Object.fromEntries(
         [...lists].map(([lang, words]) => [lang, Object.fromEntries(words)]),

@@ -1,5 +1,5 @@
 import { RedisConnection } from './connection.js';
-import { InvalidPublishInputError, PublisherError } from './errors.js';
+import { InvalidPublishInputError, PublisherError, RedisCommandError } from './errors.js';
 import { recentRuns, recordRun } from './history.js';
 import { PublishKeys } from './keys.js';
 import { readLive } from './live.js';
@@ -72,6 +72,17 @@ export class RedisPublisher {
   }
 
   /** `P:meta` only: the live version and how it got there, without its lists. */
+  /**
+   * The server's `run_id`, which changes whenever Redis restarts. A run compares it before its
+   * swap: what it read before a restart (live lists, fence) may no longer be what is there.
+   */
+  async serverRunId(): Promise<string> {
+    const info = String(await this.conn.command(['INFO', 'server']));
+    const match = /^run_id:([0-9a-f]+)\s*$/m.exec(info);
+    if (match?.[1] === undefined) throw new RedisCommandError('INFO server has no run_id');
+    return match[1];
+  }
+
   readLiveMeta(): Promise<LiveMeta> {
     return readLiveMeta(this.conn, this.keys);
   }

@@ -1,0 +1,225 @@
+/**
+ * The run under contention and anomalies: two runs at once, a corpus whose language collapses,
+ * and Redis restarted in the middle of a run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { makeCorpus, writeCorpus } from '../support/corpus.js';
+import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+
+let redis: RedisServer;
+let client: ReturnType<typeof createClient>;
+let dir: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = createClient({ url: redis.url });
+  await client.connect();
+  dir = await mkdtemp(join(tmpdir(), 'swr-safe-'));
+});
+
+afterAll(async () => {
+  await client?.quit();
+  await redis?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+function env(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    STOPWORD_REFRESH_REDIS_KEY_PREFIX: prefix,
+    STOPWORD_REFRESH_ANALYSIS_MIN_DOCUMENTS: '10',
+    STOPWORD_REFRESH_LOGGING_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+describe('two runs started together', () => {
+  it('exactly one publishes; the other exits 3 at once and changes nothing', async () => {
+    const source = join(dir, 'two.ndjson');
+    await writeCorpus(source, makeCorpus({ seed: 21, perLanguage: 3000 }));
+    const args = (state: string): string[] => [
+      'run',
+      '--source',
+      `file:${source}`,
+      '--redis',
+      redis.url,
+      '--state-dir',
+      join(dir, state),
+    ];
+    const [a, b] = await Promise.all([
+      runCli(args('two-a'), { env: env('two') }),
+      runCli(args('two-b'), { env: env('two') }),
+    ]);
+    const codes = [a.code, b.code].sort();
+    expect(codes, `${a.stderr}\n${b.stderr}`).toEqual([0, 3]);
+    const loser = a.code === 3 ? a : b;
+    expect(loser.json).toMatchObject({ success: false, exitCode: 3, published: false });
+    expect(String(loser.json?.errors)).toMatch(/another run holds the lock/);
+    expect(await client.hGet('two:meta', 'version')).toBe('1');
+    expect(await client.exists('two:lock')).toBe(0);
+  });
+});
+
+describe('guardrails', () => {
+  it('a collapsed language is refused with exit 4; --force publishes it', async () => {
+    const prefix = 'guard';
+    const stateDir = join(dir, 'guard-state');
+    const healthy = join(dir, 'healthy.ndjson');
+    await writeCorpus(healthy, makeCorpus({ seed: 22, perLanguage: 40 }));
+    const base = (source: string): string[] => [
+      'run',
+      '--source',
+      `file:${source}`,
+      '--redis',
+      redis.url,
+      '--state-dir',
+      stateDir,
+    ];
+    expect((await runCli(base(healthy), { env: env(prefix) })).code).toBe(0);
+    const before = await client.hGetAll(`${prefix}:fr`);
+
+    // French collapses to a handful of documents, under analysis.minDocuments.
+    const collapsed = join(dir, 'collapsed.ndjson');
+    const docs = makeCorpus({ seed: 23, perLanguage: 40 }).filter(
+      (d) => d.lang !== 'fr' || d._id.endsWith('-1'),
+    );
+    await writeCorpus(collapsed, docs);
+    const refused = await runCli([...base(collapsed), '--full'], { env: env(prefix) });
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(String(refused.json?.errors)).toMatch(/guardrails refused.*fr/);
+    expect(refused.json?.guardrails).toBeDefined();
+    expect(await client.hGetAll(`${prefix}:fr`)).toEqual(before);
+    expect(await client.hGet(`${prefix}:meta`, 'version')).toBe('1');
+
+    const forced = await runCli([...base(collapsed), '--full', '--force'], {
+      env: env(prefix, { STOPWORD_REFRESH_LOGGING_LEVEL: 'info' }),
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json).toMatchObject({ published: true, version: 2 });
+    expect(String(forced.json?.warnings)).toMatch(/--force/);
+    expect(forced.stderr).toMatch(/guardrails overridden by --force/);
+    expect(await client.exists(`${prefix}:fr`)).toBe(0);
+  });
+});
+
+describe('Redis restarted during a run', () => {
+  it('fails cleanly, leaves the live lists intact, and the next run succeeds', async () => {
+    const port = await freePort();
+    const dataDir = await mkdtemp(join(tmpdir(), 'swr-restart-redis-'));
+    const start = (): ChildProcess =>
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dataDir,
+          '--appendonly',
+          'yes',
+          '--save',
+          '',
+        ],
+        { stdio: 'ignore' },
+      );
+    const waitUp = async (): Promise<void> => {
+      for (let i = 0; i < 100; i++) {
+        const probe = createClient({
+          url: `redis://127.0.0.1:${port}`,
+          socket: { reconnectStrategy: false },
+        });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          await probe.ping();
+          await probe.quit();
+          return;
+        } catch {
+          await sleep(100);
+        }
+      }
+      throw new Error('redis-server did not start');
+    };
+    let server = start();
+    try {
+      await waitUp();
+      const url = `redis://127.0.0.1:${port}`;
+      const source = join(dir, 'restart.ndjson');
+      await writeCorpus(source, makeCorpus({ seed: 24, perLanguage: 6000 }));
+      const stateDir = join(dir, 'restart-state');
+      const args = ['run', '--source', `file:${source}`, '--redis', url, '--state-dir', stateDir];
+      const first = await runCli([...args, '--until', '2026-11-10T00:00:00Z'], { env: env('rs') });
+      expect(first.code, first.stderr).toBe(0);
+      const probe = createClient({ url });
+      await probe.connect();
+      const liveBefore = await probe.hGetAll('rs:en');
+      await probe.quit();
+
+      const during = await runCli([...args, '--full'], {
+        env: env('rs', { STOPWORD_REFRESH_LOGGING_LEVEL: 'info' }),
+        onSpawn: (child) => {
+          let done = false;
+          child.stderr?.on('data', (chunk: Buffer) => {
+            if (!done && chunk.toString().includes('window fixed')) {
+              done = true;
+              server.kill('SIGTERM');
+              server.once('exit', () => {
+                server = start();
+              });
+            }
+          });
+        },
+      });
+      expect(during.code, during.stderr).toBe(1);
+      expect(during.json).toMatchObject({ success: false, published: false });
+      await waitUp();
+      const after = createClient({ url });
+      await after.connect();
+      expect(await after.hGetAll('rs:en')).toEqual(liveBefore);
+      expect(await after.hGet('rs:meta', 'version')).toBe('1');
+      await after.quit();
+      const next = await runCli([...args, '--until', '2026-11-20T00:00:00Z'], { env: env('rs') });
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.json?.mode).toBe('delta');
+    } finally {
+      server.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('deadline', () => {
+  it('a run past maxDurationSeconds stops, publishes nothing and exits 5', async () => {
+    const source = join(dir, 'slow.ndjson');
+    await writeCorpus(source, makeCorpus({ seed: 25, perLanguage: 20_000 }));
+    const run = await runCli(
+      [
+        'run',
+        '--source',
+        `file:${source}`,
+        '--redis',
+        redis.url,
+        '--state-dir',
+        join(dir, 'slow-state'),
+      ],
+      {
+        env: env('slow', {
+          STOPWORD_REFRESH_MAX_DURATION_SECONDS: '1',
+          STOPWORD_REFRESH_ANALYSIS_WORKERS: '1',
+        }),
+      },
+    );
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.json).toMatchObject({ success: false, published: false, exitCode: 5 });
+    expect(String(run.json?.errors)).toMatch(/exceeded maxDurationSeconds \(1 s\)/);
+    expect(await client.exists('slow:meta')).toBe(0);
+    expect(await client.exists('slow:lock')).toBe(0);
+  });
+});
