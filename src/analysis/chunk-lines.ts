@@ -10,10 +10,14 @@ export type LineValue = { readonly parsed: unknown } | BadReason;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 
-/** Calls `onLine` for each non-blank line and returns the number of lines in the chunk. */
+/**
+ * Calls `onLine` for each non-blank line and returns the number of lines in the chunk. `skip`,
+ * when given, sees each line's raw bytes first and may pass over it unparsed.
+ */
 export function scanChunk(
   chunk: Uint8Array,
   onLine: (line: number, value: LineValue) => void,
+  skip?: (buf: Buffer, start: number, end: number) => boolean,
 ): number {
   const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   const chunkIsUtf8 = isUtf8(buf);
@@ -25,7 +29,7 @@ export function scanChunk(
     line++;
     let stop = end;
     if (stop > start && buf[stop - 1] === RETURN) stop--;
-    if (stop > start) {
+    if (stop > start && skip?.(buf, start, stop) !== true) {
       if (!chunkIsUtf8 && !isUtf8(buf.subarray(start, stop))) {
         onLine(line, 'invalidUtf8');
       } else {

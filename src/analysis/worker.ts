@@ -20,6 +20,7 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from './protocol.js';
+import { TimePrefilter } from './time-prefilter.js';
 import { addTerms, normalizeLanguage } from './tokenizer.js';
 
 const workerId = randomUUID();
@@ -27,6 +28,11 @@ const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
 const counter = new FullCounter(settings.keepRecords);
 const terms = new Set<string>();
+// Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
+const prefilter =
+  settings.mode === 'delta' && TimePrefilter.usable(settings.fields.updatedAt)
+    ? new TimePrefilter(settings.fields.updatedAt)
+    : null;
 
 function analyze(chunk: Uint8Array): AnalyzeResult {
   const bad: Partial<Record<BadReason, number>> = {};
@@ -45,57 +51,76 @@ function analyze(chunk: Uint8Array): AnalyzeResult {
   const delta = settings.mode === 'delta';
   const windowStart = settings.windowStartMs ?? Number.NEGATIVE_INFINITY;
 
-  const lines = scanChunk(chunk, (line, value) => {
-    if (typeof value === 'string') {
-      reject(value, line, null);
-      return;
-    }
-    const check = validator.check(value.parsed);
-    if (!check.ok) {
-      reject(check.reason, line, check.id);
-      return;
-    }
-    const doc = check.doc;
-    if (doc.updatedAtMs >= settings.windowEndMs) {
-      outsideWindow++;
-      return;
-    }
-    if (delta && doc.updatedAtMs < windowStart) {
-      beforeWindow++;
-      return;
-    }
-    const language = normalizeLanguage(doc.rawLang);
-    if (doc.deleted) {
-      deleted++;
+  const skip =
+    prefilter === null
+      ? undefined
+      : (buf: Buffer, start: number, end: number): boolean => {
+          const at = prefilter.read(buf, start, end);
+          if (at === null) return false;
+          if (at < windowStart) beforeWindow++;
+          else if (at >= settings.windowEndMs) outsideWindow++;
+          else return false;
+          return true;
+        };
+  const lines = scanChunk(
+    chunk,
+    (line, value) => {
+      if (typeof value === 'string') {
+        reject(value, line, null);
+        return;
+      }
+      const check = validator.check(value.parsed);
+      if (!check.ok) {
+        reject(check.reason, line, check.id);
+        return;
+      }
+      const doc = check.doc;
+      if (doc.updatedAtMs >= settings.windowEndMs) {
+        outsideWindow++;
+        return;
+      }
+      if (delta && doc.updatedAtMs < windowStart) {
+        beforeWindow++;
+        return;
+      }
+      const language = normalizeLanguage(doc.rawLang);
+      if (doc.deleted) {
+        deleted++;
+        if (delta) {
+          changes.push({
+            id: doc.id,
+            lang: language.lang,
+            updatedAtMs: doc.updatedAtMs,
+            deleted: true,
+            terms: [],
+          });
+        }
+        return;
+      }
+      if (language.problem !== null) {
+        reject(
+          language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage',
+          line,
+          doc.id,
+        );
+      }
+      terms.clear();
+      addTerms(doc.text, language.lang, terms);
+      counted++;
       if (delta) {
         changes.push({
           id: doc.id,
           lang: language.lang,
           updatedAtMs: doc.updatedAtMs,
-          deleted: true,
-          terms: [],
+          deleted: false,
+          terms: [...terms],
         });
+      } else {
+        counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
       }
-      return;
-    }
-    if (language.problem !== null) {
-      reject(language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage', line, doc.id);
-    }
-    terms.clear();
-    addTerms(doc.text, language.lang, terms);
-    counted++;
-    if (delta) {
-      changes.push({
-        id: doc.id,
-        lang: language.lang,
-        updatedAtMs: doc.updatedAtMs,
-        deleted: false,
-        terms: [...terms],
-      });
-    } else {
-      counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
-    }
-  });
+    },
+    skip,
+  );
   return {
     kind: 'analyze',
     workerId,
