@@ -2,7 +2,8 @@
  * The state directory. Each full count builds a new generation (`gen-<runId>/state.sqlite`);
  * `CURRENT` names the live one and is replaced atomically, so a full count that dies half-way
  * leaves the previous generation in force. Delta runs change the current generation inside one
- * SQLite transaction. Anything else in the directory is a leftover and is removed.
+ * SQLite transaction. Generations other than the current one are leftovers of runs that died and
+ * are removed; other files (checkpoint.json, the alerting memory) are left alone.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
