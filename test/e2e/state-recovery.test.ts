@@ -1,0 +1,105 @@
+/**
+ * A state that is missing, damaged or built differently never gives a wrong answer: the run
+ * recounts in full and says why, or (for a damaged checkpoint, by default) stops with a clear error.
+ */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { makeCorpus, writeCorpus } from '../support/corpus.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+
+let redis: RedisServer;
+let dir: string;
+let corpus: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = await mkdtemp(join(tmpdir(), 'swr-recovery-'));
+  corpus = join(dir, 'corpus.ndjson');
+  await writeCorpus(corpus, makeCorpus({ seed: 31, perLanguage: 30 }));
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+function env(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    STOPWORD_REFRESH_REDIS_KEY_PREFIX: prefix,
+    STOPWORD_REFRESH_ANALYSIS_MIN_DOCUMENTS: '10',
+    ...extra,
+  };
+}
+
+async function databaseOf(stateDir: string): Promise<string> {
+  const generation = (await readdir(stateDir)).find((name) => name.startsWith('gen-'));
+  if (generation === undefined) throw new Error('no generation');
+  return join(stateDir, generation, 'state.sqlite');
+}
+
+async function freshState(name: string): Promise<{ stateDir: string; args: string[] }> {
+  const stateDir = join(dir, name);
+  const args = ['run', '--source', `file:${corpus}`, '--redis', redis.url, '--state-dir', stateDir];
+  const first = await runCli(args, { env: env(name) });
+  expect(first.code, first.stderr).toBe(0);
+  expect(first.json).toMatchObject({ mode: 'full', modeReason: 'noState' });
+  const second = await runCli(args, { env: env(name) });
+  expect(second.json).toMatchObject({ mode: 'delta' });
+  return { stateDir, args };
+}
+
+describe('state recovery', () => {
+  it('an unreadable state means a full recount, reported as such', async () => {
+    const { stateDir, args } = await freshState('garbled');
+    await writeFile(await databaseOf(stateDir), 'this is not a database');
+    const run = await runCli(args, { env: env('garbled') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ success: true, mode: 'full', modeReason: 'stateUnreadable' });
+    expect(String(run.json?.warnings)).toMatch(/is unreadable: .*; recounting in full/);
+    const next = await runCli(args, { env: env('garbled') });
+    expect(next.json).toMatchObject({ success: true, mode: 'delta' });
+  });
+
+  it('a damaged checkpoint stops the run with a clear error, or recounts when configured', async () => {
+    const { stateDir, args } = await freshState('badcheckpoint');
+    const db = new Database(await databaseOf(stateDir));
+    db.prepare("UPDATE meta SET value = '{not json' WHERE key = 'checkpoint'").run();
+    db.close();
+
+    const refused = await runCli(args, { env: env('badcheckpoint') });
+    expect(refused.code).toBe(1);
+    expect(String(refused.json?.errors)).toMatch(
+      /checkpoint in the state is not valid JSON.*--full.*onCorruptCheckpoint: recount/,
+    );
+
+    const recounted = await runCli(args, {
+      env: env('badcheckpoint', { STOPWORD_REFRESH_STATE_ON_CORRUPT_CHECKPOINT: 'recount' }),
+    });
+    expect(recounted.code, recounted.stderr).toBe(0);
+    expect(recounted.json).toMatchObject({ mode: 'full', modeReason: 'checkpointCorrupt' });
+  });
+
+  it('counts built for other text fields are not reused', async () => {
+    const { args } = await freshState('fields');
+    const run = await runCli(args, {
+      env: env('fields', { STOPWORD_REFRESH_SOURCE_FIELDS_TEXT: 'text,title' }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ mode: 'full', modeReason: 'analyzerChanged' });
+  });
+
+  it('--full recounts on request, and --until before the checkpoint is refused', async () => {
+    const { args } = await freshState('requested');
+    const full = await runCli([...args, '--full'], { env: env('requested') });
+    expect(full.json).toMatchObject({ success: true, mode: 'full', modeReason: 'requested' });
+    const early = await runCli([...args, '--until', '2020-01-01T00:00:00Z'], {
+      env: env('requested'),
+    });
+    expect(early.code).toBe(2);
+    expect(String(early.json?.errors)).toMatch(/before the checkpoint/);
+  });
+});
