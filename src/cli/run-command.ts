@@ -111,6 +111,12 @@ stdout carries only the JSON JobResult; logs (JSON lines) go to stderr.`,
       printJson(context, result);
       context.setExitCode(result.exitCode);
       // Metrics and alerts after the result is out; reportRun never throws nor alters the result.
-      await reportRun({ config, env: context.env, report: result, logger });
+      await reportRun({
+        config,
+        env: context.env,
+        report: result,
+        logger,
+        alertOnLockHeld: config.alerts.onLockHeld === 'alert',
+      });
     });
 }

@@ -289,6 +289,11 @@ export const schema: SchemaOf<Config> = {
         check: emailProblem,
       }),
     }),
+    onLockHeld: oneOf(['ignore', 'alert'], {
+      description:
+        'Whether a run that found another one holding the lock (exit 3) is alerted; ignore it when overlapping starts are expected.',
+      default: 'ignore',
+    }),
   }),
   logging: group('Log output (JSON lines on stderr).', {
     level: oneOf(LOG_LEVELS, { description: 'Lowest level that is logged.', default: 'info' }),

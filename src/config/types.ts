@@ -83,6 +83,8 @@ export interface AlertsConfig {
     readonly from: string | null;
     readonly to: readonly string[];
   };
+  /** `alert`: a run refused by the lock (exit 3) is alerted like a failure. */
+  readonly onLockHeld: 'ignore' | 'alert';
 }
 
 export interface LoggingConfig {

@@ -79,6 +79,7 @@ function setup(overrides: { hookPath?: string; slackUrl?: string | null } = {}):
       from: 'stopword-refresh@example.com',
       to: ['oncall@example.com'],
     },
+    onLockHeld: 'ignore',
   };
   return {
     config: {
@@ -516,6 +517,7 @@ describe('alerts', () => {
         slack: { webhookUrl: null },
         webhook: { url: null },
         email: { smtpUrl: null, from: null, to: [] },
+        onLockHeld: 'ignore',
       },
     };
     const summary = await reportRun({

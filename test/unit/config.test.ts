@@ -96,6 +96,7 @@ const defaults: Config = {
     slack: { webhookUrl: null },
     webhook: { url: null },
     email: { smtpUrl: null, from: null, to: [] },
+    onLockHeld: 'ignore',
   },
   logging: { level: 'info' },
 };
