@@ -38,5 +38,12 @@ export function createProgress(enabled: boolean): Progress {
 }
 
 export function progressWanted(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
-  return stream.isTTY === true && env['CI'] !== 'true' && env['TERM'] !== 'dumb';
+  // A terminal that reports no width (some pseudo-terminals) would make the spinner's line
+  // arithmetic divide by zero: no spinner there either.
+  return (
+    stream.isTTY === true &&
+    (stream.columns ?? 0) > 0 &&
+    env['CI'] !== 'true' &&
+    env['TERM'] !== 'dumb'
+  );
 }
