@@ -2,69 +2,17 @@
  * Value checks that need more than a range: cron expressions, time zones and URIs. Each returns a
  * problem (without the field path) or null.
  */
+import { CronExpressionError, parseCron } from './cron.js';
 
-interface CronField {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-  readonly names?: readonly string[];
-}
-
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-
-const CRON_FIELDS: readonly CronField[] = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: MONTHS },
-  // 7 is Sunday as well, as in Vixie cron.
-  { name: 'day-of-week', min: 0, max: 7, names: DAYS },
-];
-
-/**
- * Checks the five-field syntax the system cron daemon accepts (lists, ranges, steps, month and day
- * names). `@daily` and friends are refused: the `schedule` command has to compute next run times
- * from the fields.
- */
+/** A problem with a cron expression, or null when the system cron daemon would accept it. */
 export function cronProblem(expr: string): string | null {
-  const fields = expr.trim().split(/\s+/);
-  if (fields.length !== CRON_FIELDS.length || expr.trim() === '') {
-    return `must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), got ${JSON.stringify(expr)}`;
+  try {
+    parseCron(expr);
+    return null;
+  } catch (error) {
+    if (error instanceof CronExpressionError) return error.message;
+    throw error;
   }
-  for (const [i, spec] of CRON_FIELDS.entries()) {
-    const text = fields[i] ?? '';
-    for (const part of text.split(',')) {
-      const problem = cronPartProblem(part, spec);
-      if (problem !== null) return `${spec.name} field ${JSON.stringify(text)}: ${problem}`;
-    }
-  }
-  return null;
-}
-
-function cronPartProblem(part: string, spec: CronField): string | null {
-  const [range = '', step, extra] = part.split('/');
-  if (extra !== undefined) return 'more than one "/"';
-  if (step !== undefined && !/^[1-9]\d*$/.test(step))
-    return `step "${step}" is not a positive integer`;
-  if (range === '*') return null;
-  const [from = '', to, more] = range.split('-');
-  if (more !== undefined) return `"${range}" is not a value or a range`;
-  for (const end of to === undefined ? [from] : [from, to]) {
-    const value = cronValue(end, spec);
-    if (value === null) return `"${end}" is not a number or name`;
-    if (value < spec.min || value > spec.max) {
-      return `${value} is out of range ${spec.min}-${spec.max}`;
-    }
-  }
-  return null;
-}
-
-function cronValue(text: string, spec: CronField): number | null {
-  if (/^\d+$/.test(text)) return Number(text);
-  const index = spec.names?.indexOf(text.toUpperCase()) ?? -1;
-  if (index < 0) return null;
-  return spec.name === 'month' ? index + 1 : index;
 }
 
 export function timeZoneProblem(zone: string): string | null {

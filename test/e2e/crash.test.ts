@@ -11,11 +11,8 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from '../support/cli.js';
 import { FUNCTION_WORDS, letters, prng } from '../support/corpus.js';
-import { fromDist } from '../support/dist.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
-
-const { StateDir } =
-  await fromDist<typeof import('../../src/state/state-dir.js')>('state/state-dir.js');
+import { liveLists, stateTables } from '../support/state.js';
 
 const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 20);
 const HOUR = 3_600_000;
@@ -113,31 +110,6 @@ class Corpus {
   async write(path: string): Promise<void> {
     await writeFile(path, `${[...this.docs.values()].map((d) => JSON.stringify(d)).join('\n')}\n`);
   }
-}
-
-async function tables(stateDir: string): Promise<unknown> {
-  const state = new StateDir(stateDir);
-  const current = await state.current();
-  if (current === null) throw new Error(`no state in ${stateDir}`);
-  const store = state.openCurrent(current);
-  try {
-    return Object.fromEntries(
-      [...store.exportTables()].map(([lang, t]) => [
-        lang,
-        { n: t.n, df: Object.fromEntries([...t.df].sort()) },
-      ]),
-    );
-  } finally {
-    store.close();
-  }
-}
-
-async function liveLists(prefix: string): Promise<Record<string, Record<string, string>>> {
-  const meta = await client.hGetAll(`${prefix}:meta`);
-  const out: Record<string, Record<string, string>> = {};
-  for (const lang of JSON.parse(meta.languages ?? '[]') as string[])
-    out[lang] = await client.hGetAll(`${prefix}:${lang}`);
-  return out;
 }
 
 /** Runs until the lock left by a killed run has expired. */
@@ -259,8 +231,8 @@ describe('killed runs', () => {
       },
     );
     expect(recount.code, recount.stderr).toBe(0);
-    expect(await tables(stateDir)).toEqual(await tables(recountDir));
-    expect(await liveLists(prefix)).toEqual(await liveLists('recount'));
+    expect(await stateTables(stateDir)).toEqual(await stateTables(recountDir));
+    expect(await liveLists(client, prefix)).toEqual(await liveLists(client, 'recount'));
     expect(await client.exists(`${prefix}:lock`)).toBe(0);
   }, 600_000);
 });
@@ -285,7 +257,7 @@ describe('SIGTERM', () => {
       env: env(prefix),
     });
     expect(first.code, first.stderr).toBe(0);
-    const before = await liveLists(prefix);
+    const before = await liveLists(client, prefix);
     const meta = await client.hGetAll(`${prefix}:meta`);
 
     // SIGTERM once the run is reading the corpus (its log says the window is fixed).
@@ -304,7 +276,7 @@ describe('SIGTERM', () => {
     expect(stopped.code, stopped.stderr).toBe(1);
     expect(stopped.json).toMatchObject({ success: false, published: false, exitCode: 1 });
     expect(String(stopped.json?.errors)).toMatch(/interrupted by a signal/);
-    expect(await liveLists(prefix)).toEqual(before);
+    expect(await liveLists(client, prefix)).toEqual(before);
     expect(await client.hGetAll(`${prefix}:meta`)).toEqual(meta);
     expect(await client.exists(`${prefix}:lock`)).toBe(0);
     const next = await runCli([...base, '--until', new Date(BASE + HOUR).toISOString()], {

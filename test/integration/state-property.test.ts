@@ -15,13 +15,12 @@ import type { JobResult } from '../../src/job/result.js';
 import { prng, writeCorpus } from '../support/corpus.js';
 import { fromDist } from '../support/dist.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { liveLists, stateTables } from '../support/state.js';
 
 // The built modules, so that the piscina worker is the compiled one.
 const { loadConfig } = await fromDist<typeof import('../../src/config/load.js')>('config/load.js');
 const { runJob } = await fromDist<typeof import('../../src/job/run-job.js')>('job/run-job.js');
 const { silentLogger } = await fromDist<typeof import('../../src/ops/logger.js')>('ops/logger.js');
-const { StateDir } =
-  await fromDist<typeof import('../../src/state/state-dir.js')>('state/state-dir.js');
 
 const SEEDS = Number(process.env.STATE_PROPERTY_SEEDS ?? 200);
 const RUNS = 6;
@@ -91,31 +90,6 @@ async function run(cfg: Config, until: Date, full = false): Promise<JobResult> {
     progress: noProgress,
     signal: new AbortController().signal,
   });
-}
-
-async function liveLists(prefix: string): Promise<Record<string, Record<string, string>>> {
-  const meta = await client.hGetAll(`${prefix}:meta`);
-  const out: Record<string, Record<string, string>> = {};
-  for (const lang of JSON.parse(meta.languages ?? '[]') as string[])
-    out[lang] = await client.hGetAll(`${prefix}:${lang}`);
-  return out;
-}
-
-async function tables(
-  stateDir: string,
-): Promise<Record<string, { n: number; df: Record<string, number> }>> {
-  const state = new StateDir(stateDir);
-  const current = await state.current();
-  if (current === null) throw new Error(`no state in ${stateDir}`);
-  const store = state.openCurrent(current);
-  try {
-    const out: Record<string, { n: number; df: Record<string, number> }> = {};
-    for (const [lang, t] of store.exportTables())
-      out[lang] = { n: t.n, df: Object.fromEntries([...t.df].sort()) };
-    return out;
-  } finally {
-    store.close();
-  }
 }
 
 function text(random: () => number, lang: string): string {
@@ -194,11 +168,11 @@ async function history(seed: number): Promise<void> {
   const fullPrefix = `f${seed}`;
   const recount = await run(config(fullPrefix, fullState, source), end, true);
   expect(recount.errors).toEqual([]);
-  expect(await tables(stateDir), `seed ${seed}: document frequencies`).toEqual(
-    await tables(fullState),
+  expect(await stateTables(stateDir), `seed ${seed}: document frequencies`).toEqual(
+    await stateTables(fullState),
   );
-  expect(await liveLists(prefix), `seed ${seed}: published lists`).toEqual(
-    await liveLists(fullPrefix),
+  expect(await liveLists(client, prefix), `seed ${seed}: published lists`).toEqual(
+    await liveLists(client, fullPrefix),
   );
   for (const path of [stateDir, fullState, source])
     await rm(path, { recursive: true, force: true });
