@@ -98,6 +98,9 @@ function top(words, n) {
 }
 
 const privateRedis = process.env.REDIS_URL ? null : await startPrivateRedis();
+// A private Redis starts empty, so the state starts afresh too: the run counts the whole sample.
+// Against $REDIS_URL the state is kept, and a second run is a delta (nothing changed: 0 documents).
+if (privateRedis) rmSync(stateDir, { recursive: true, force: true });
 const redisUrl = process.env.REDIS_URL ?? privateRedis?.url ?? null;
 // On a Redis of one's own the sample keeps clear of the real lists.
 const prefix = privateRedis ? 'stopwords' : 'stopwords-sample';
