@@ -75,11 +75,10 @@ export async function* readNdjsonChunks(
         continue;
       }
       const end = start + lastNl + 1;
-      yield {
-        kind: 'chunk',
-        bytes: start === 0 && end === buffer.length ? buffer : buffer.slice(start, end),
-      };
-      carry = buffer.slice(end, filled);
+      const bytes = start === 0 && end === buffer.length ? buffer : buffer.slice(start, end);
+      // Before the yield: the consumer may transfer (detach) the buffer it receives.
+      carry = end === filled ? new Uint8Array(0) : buffer.slice(end, filled);
+      yield { kind: 'chunk', bytes };
     }
   } finally {
     await handle.close();

@@ -52,6 +52,21 @@ describe('readNdjsonChunks', () => {
     expect(buffers.size).toBe(items.length);
   });
 
+  it('survives a consumer that transfers each chunk, also one that fills the whole read buffer', async () => {
+    const path = join(dir, 'transfer.ndjson');
+    // Lines of 8 bytes and chunks of 16: every read ends exactly on a newline.
+    const content = '{"a":1}\n'.repeat(10);
+    await writeFile(path, content);
+    let seen = '';
+    for await (const item of readNdjsonChunks(path, { chunkBytes: 16, maxLineBytes: 100 })) {
+      if (item.kind !== 'chunk') continue;
+      seen += Buffer.from(item.bytes).toString('utf8');
+      structuredClone(item.bytes.buffer, { transfer: [item.bytes.buffer as ArrayBuffer] });
+      expect(item.bytes.buffer.byteLength).toBe(0);
+    }
+    expect(seen).toBe(content);
+  });
+
   it('strips a UTF-8 byte order mark', async () => {
     const content = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n')]);
     expect(text(await collect(content, 1024))).toBe('{"a":1}\n');
