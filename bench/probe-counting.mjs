@@ -9,6 +9,8 @@
 // tokenize  + the built tokeniser into a sink that keeps nothing (a string per token still made)
 // set       + the per-document Set of distinct terms (as src/analysis/worker.ts does)
 // map       + Map<string, number> counting per language, get then set (src/analysis/df-table.ts)
+// setids    + the Set, then one Map<string, id> lookup per distinct term and the count in a
+//           Uint32Array (the shape of src/analysis/df-table.ts's FullCounter)
 // ids       parse + tokenise into a per-language Map<string, id> (one lookup per token), the
 //           document's distinct terms found by a generation stamp per id in an Int32Array, the
 //           counts in a Uint32Array: no Set and one hash lookup per token instead of three
@@ -120,6 +122,24 @@ const variants = {
       }
     }
     return [...tables.values()].reduce((a, m) => a + m.size, 0);
+  },
+  setids() {
+    const tables = new Map();
+    const terms = new Set();
+    for (const line of lines) {
+      const doc = JSON.parse(line);
+      const lang = normalizeLanguage(doc.lang).lang;
+      let counter = tables.get(lang);
+      if (counter === undefined) {
+        counter = new IdCounter();
+        tables.set(lang, counter);
+      }
+      counter.doc++;
+      terms.clear();
+      addTerms(doc.text, lang, terms);
+      for (const term of terms) counter.add(term);
+    }
+    return [...tables.values()].reduce((a, c) => a + c.ids.size, 0);
   },
   ids() {
     const tables = new Map();

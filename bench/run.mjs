@@ -40,6 +40,7 @@ const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [o
   --changed-ratio X  share of documents the delta corpus changes (default 0.01)
   --skip-delta       no delta runs
   --skip-publish     no publish micro-benchmark
+  --publish-only     only the publish micro-benchmark (no corpora, no CLI runs)
   --publish-words N  words in the publish micro-benchmark (default 150000)
   --publish-languages K   languages they are spread over (default 50)
   --rss time|poll    peak RSS from /usr/bin/time -v (default when installed) or by polling /proc
@@ -67,6 +68,7 @@ function parseOptions() {
         'changed-ratio': { type: 'string', default: '0.01' },
         'skip-delta': { type: 'boolean', default: false },
         'skip-publish': { type: 'boolean', default: false },
+        'publish-only': { type: 'boolean', default: false },
         'publish-words': { type: 'string', default: '150000' },
         'publish-languages': { type: 'string', default: '50' },
         rss: { type: 'string' },
@@ -101,6 +103,7 @@ function parseOptions() {
     changedRatio: ratio,
     delta: !values['skip-delta'],
     publish: !values['skip-publish'],
+    publishOnly: values['publish-only'],
     publishWords: list('publish-words', values['publish-words'])[0],
     publishLanguages: list('publish-languages', values['publish-languages'])[0],
     rss: rssMethod(values.rss),
@@ -382,7 +385,7 @@ async function main() {
     });
   }
   try {
-    const corpora = await prepareCorpora(options);
+    const corpora = options.publishOnly ? [] : await prepareCorpora(options);
     redis = await startRedis(tmp);
     log(`redis-server ${machine.redis} on port ${redis.port}`);
     if (options.profile) {
