@@ -65,6 +65,12 @@ CREATE UNIQUE INDEX terms_by_term ON terms (lang, term);
 CREATE INDEX terms_by_df ON terms (lang, df);
 `;
 
+function putCheckpoint(db: Database.Database, checkpoint: StoredCheckpoint): void {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run('checkpoint', JSON.stringify(checkpoint));
+}
+
 export class DfStore {
   private readonly db: Database.Database;
   private inTransaction = false;
@@ -140,11 +146,7 @@ export class DfStore {
   }
 
   writeCheckpoint(checkpoint: StoredCheckpoint): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run('checkpoint', JSON.stringify(checkpoint));
+    putCheckpoint(this.db, checkpoint);
   }
 
   languages(): LanguageTotals[] {
@@ -394,11 +396,7 @@ export class DeltaTransaction {
   }
 
   writeCheckpoint(checkpoint: StoredCheckpoint): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run('checkpoint', JSON.stringify(checkpoint));
+    putCheckpoint(this.db, checkpoint);
   }
 
   commit(): void {
