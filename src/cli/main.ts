@@ -74,6 +74,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = ExitCode.usage;
     return;
   }
+  // A command whose promise can no longer settle (nothing left on the event loop) would otherwise
+  // end the process with exit 0 and no output; cron must see a failure instead.
+  const onDrained = (): void => {
+    process.stderr.write(
+      'stopword-refresh: internal error: the command stopped before finishing (nothing left to wait for)\n',
+    );
+    process.exitCode = ExitCode.failed;
+  };
+  process.once('beforeExit', onDrained);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {
@@ -85,6 +94,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = ExitCode.failed;
     }
   } finally {
+    process.off('beforeExit', onDrained);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     // Every resource is closed by now; if a stray handle keeps the loop alive, do not hang cron.

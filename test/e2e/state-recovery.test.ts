@@ -48,6 +48,7 @@ async function freshState(name: string): Promise<{ stateDir: string; args: strin
   expect(first.code, first.stderr).toBe(0);
   expect(first.json).toMatchObject({ mode: 'full', modeReason: 'noState' });
   const second = await runCli(args, { env: env(name) });
+  expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
   expect(second.json).toMatchObject({ mode: 'delta' });
   return { stateDir, args };
 }
