@@ -16,6 +16,19 @@ export interface CrossCheck {
 
 export const crossChecks: readonly CrossCheck[] = [
   {
+    paths: ['source.maxStalenessSeconds'],
+    check: (get) => {
+      const seconds = get('source.maxStalenessSeconds') as number;
+      // The driver and the server refuse smaller values (heartbeat interval + idle write period).
+      return seconds === 0 || seconds >= 90
+        ? null
+        : {
+            path: 'source.maxStalenessSeconds',
+            problem: `must be 0 (no limit) or at least 90 seconds, got ${seconds}`,
+          };
+    },
+  },
+  {
     paths: ['analysis.leaveDocumentRatio', 'analysis.minDocumentRatio'],
     check: (get) => {
       const leave = get('analysis.leaveDocumentRatio') as number;

@@ -85,10 +85,37 @@ export const schema: SchemaOf<Config> = {
       min: 0,
     }),
     batchSize: integer({
-      description: 'Documents fetched per page from the corpus.',
-      default: 1000,
+      description:
+        'MongoDB: documents fetched per page; each page is one short query resuming after the last (updatedAt, _id) read.',
+      default: 5000,
       min: 1,
       max: 100_000,
+    }),
+    readPreference: oneOf(
+      ['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'],
+      {
+        description: 'MongoDB read preference: which replica-set members the run reads from.',
+        default: 'secondaryPreferred',
+      },
+    ),
+    maxStalenessSeconds: integer({
+      description:
+        'MongoDB: skip secondaries lagging more than this many seconds behind (at least 90); 0 means no limit.',
+      default: 0,
+      min: 0,
+    }),
+    connectTimeoutSeconds: integer({
+      description:
+        'MongoDB: seconds to find a usable server before the run fails (also bounds each retry).',
+      default: 30,
+      min: 1,
+    }),
+    retries: integer({
+      description:
+        'MongoDB: attempts after a transient failure (network, failover, lost cursor) before the run fails; each resumes after the last document read.',
+      default: 5,
+      min: 0,
+      max: 50,
     }),
     fields: group('Names of the document fields the job reads.', {
       id: text({ description: 'Field holding the document id.', default: '_id', check: fieldName }),

@@ -23,7 +23,18 @@ export interface SourceConfig {
   readonly uri: string;
   readonly collection: string;
   readonly safetyLagSeconds: number;
+  /** MongoDB: documents per page query. */
   readonly batchSize: number;
+  readonly readPreference:
+    | 'primary'
+    | 'primaryPreferred'
+    | 'secondary'
+    | 'secondaryPreferred'
+    | 'nearest';
+  /** MongoDB: 0 = no limit, else at least 90. */
+  readonly maxStalenessSeconds: number;
+  readonly connectTimeoutSeconds: number;
+  readonly retries: number;
   readonly fields: FieldNames;
   /** Largest accepted document text, in UTF-8 bytes; larger documents are rejected as bad. */
   readonly maxDocumentBytes: number;

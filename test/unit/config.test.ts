@@ -58,7 +58,11 @@ const defaults: Config = {
     uri: '',
     collection: 'documents',
     safetyLagSeconds: 300,
-    batchSize: 1000,
+    batchSize: 5000,
+    readPreference: 'secondaryPreferred',
+    maxStalenessSeconds: 0,
+    connectTimeoutSeconds: 30,
+    retries: 5,
     fields: {
       id: '_id',
       lang: 'lang',
