@@ -9,6 +9,7 @@ import type { FieldNames } from '../config/types.js';
 export const BAD_REASONS = [
   'invalidUtf8',
   'invalidJson',
+  'invalidBson',
   'notAnObject',
   'lineTooLong',
   'missingId',
@@ -27,6 +28,7 @@ export type BadReason = (typeof BAD_REASONS)[number];
 export const BAD_REASON_TEXT: Record<BadReason, string> = {
   invalidUtf8: 'line is not valid UTF-8',
   invalidJson: 'line is not valid JSON',
+  invalidBson: 'document is not valid BSON',
   notAnObject: 'line is JSON but not an object',
   lineTooLong: 'line is longer than the largest accepted document',
   missingId: 'id field is missing',

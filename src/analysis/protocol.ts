@@ -24,7 +24,8 @@ export interface WorkerSettings {
 
 export interface AnalyzeTask {
   readonly kind: 'analyze';
-  /** Whole NDJSON lines, UTF-8, ending at a line boundary. */
+  /** `ndjson`: whole UTF-8 lines ending at a line boundary; `bson`: whole BSON documents. */
+  readonly format: 'ndjson' | 'bson';
   readonly chunk: Uint8Array;
 }
 

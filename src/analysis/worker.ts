@@ -1,16 +1,18 @@
 /**
- * The piscina worker: a thin wrapper that turns NDJSON chunks into per-document term sets. In a
+ * The piscina worker: a thin wrapper that turns NDJSON or BSON chunks into per-document term sets. In a
  * full count it keeps this thread's document frequencies (and, when they are to be stored, each
  * document's term ids) until the job drains them, which keeps per-term work off the main
  * thread; in a delta it returns the changed documents for the job to apply.
  */
 import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
-import { scanChunk } from './chunk-lines.js';
+import { scanBsonChunk } from './bson-chunk.js';
+import { type LineValue, scanChunk } from './chunk-lines.js';
 import { FullCounter } from './df-table.js';
 import { type BadReason, DocumentValidator } from './document.js';
 import type {
   AnalyzeResult,
+  AnalyzeTask,
   BadSample,
   ChangedDocument,
   DrainResult,
@@ -34,7 +36,7 @@ const prefilter =
     ? new TimePrefilter(settings.fields.updatedAt)
     : null;
 
-function analyze(chunk: Uint8Array): AnalyzeResult {
+function analyze(task: AnalyzeTask): AnalyzeResult {
   const bad: Partial<Record<BadReason, number>> = {};
   const samples: BadSample[] = [];
   const changes: ChangedDocument[] = [];
@@ -62,65 +64,61 @@ function analyze(chunk: Uint8Array): AnalyzeResult {
           else return false;
           return true;
         };
-  const lines = scanChunk(
-    chunk,
-    (line, value) => {
-      if (typeof value === 'string') {
-        reject(value, line, null);
-        return;
-      }
-      const check = validator.check(value.parsed);
-      if (!check.ok) {
-        reject(check.reason, line, check.id);
-        return;
-      }
-      const doc = check.doc;
-      if (doc.updatedAtMs >= settings.windowEndMs) {
-        outsideWindow++;
-        return;
-      }
-      if (delta && doc.updatedAtMs < windowStart) {
-        beforeWindow++;
-        return;
-      }
-      const language = normalizeLanguage(doc.rawLang);
-      if (doc.deleted) {
-        deleted++;
-        if (delta) {
-          changes.push({
-            id: doc.id,
-            lang: language.lang,
-            updatedAtMs: doc.updatedAtMs,
-            deleted: true,
-            terms: [],
-          });
-        }
-        return;
-      }
-      if (language.problem !== null) {
-        reject(
-          language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage',
-          line,
-          doc.id,
-        );
-      }
-      terms.clear();
-      addTerms(doc.text, language.lang, terms);
-      counted++;
+  const onDocument = (line: number, value: LineValue): void => {
+    if (typeof value === 'string') {
+      reject(value, line, null);
+      return;
+    }
+    const check = validator.check(value.parsed);
+    if (!check.ok) {
+      reject(check.reason, line, check.id);
+      return;
+    }
+    const doc = check.doc;
+    if (doc.updatedAtMs >= settings.windowEndMs) {
+      outsideWindow++;
+      return;
+    }
+    if (delta && doc.updatedAtMs < windowStart) {
+      beforeWindow++;
+      return;
+    }
+    const language = normalizeLanguage(doc.rawLang);
+    if (doc.deleted) {
+      deleted++;
       if (delta) {
         changes.push({
           id: doc.id,
           lang: language.lang,
           updatedAtMs: doc.updatedAtMs,
-          deleted: false,
-          terms: [...terms],
+          deleted: true,
+          terms: [],
         });
-      } else {
-        counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
       }
-    },
-    skip,
-  );
+      return;
+    }
+    if (language.problem !== null) {
+      reject(language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage', line, doc.id);
+    }
+    terms.clear();
+    addTerms(doc.text, language.lang, terms);
+    counted++;
+    if (delta) {
+      changes.push({
+        id: doc.id,
+        lang: language.lang,
+        updatedAtMs: doc.updatedAtMs,
+        deleted: false,
+        terms: [...terms],
+      });
+    } else {
+      counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
+    }
+  };
+  const lines =
+    task.format === 'bson'
+      ? scanBsonChunk(task.chunk, onDocument)
+      : scanChunk(task.chunk, onDocument, skip);
   return {
     kind: 'analyze',
     workerId,
@@ -190,7 +188,7 @@ function encode(task: EncodeTask): unknown {
 export default function run(task: WorkerTask): unknown {
   switch (task.kind) {
     case 'analyze':
-      return analyze(task.chunk);
+      return analyze(task);
     case 'drain':
       // Holding every worker at the barrier guarantees that each one receives exactly one.
       waitForAllWorkers(task);

@@ -5,9 +5,9 @@
  */
 import { open } from 'node:fs/promises';
 
-export type ChunkItem =
-  | { readonly kind: 'chunk'; readonly bytes: Uint8Array }
-  | { readonly kind: 'overlongLine'; readonly bytes: number };
+import type { CorpusChunk } from './chunks.js';
+
+export type ChunkItem = Extract<CorpusChunk, { kind: 'chunk' | 'overlongLine' }>;
 
 export interface NdjsonReaderOptions {
   /** Target chunk size; a chunk always ends at a line boundary. */

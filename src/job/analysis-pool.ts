@@ -1,7 +1,7 @@
 /**
- * Runs the analysis of one NDJSON corpus through the piscina pool: the main thread only reads
- * chunks and hands them over; the workers parse, validate, tokenise and count; at the end every
- * worker's document frequencies are drained and merged.
+ * Runs the analysis of a corpus through the piscina pool: the main thread only reads chunks (NDJSON
+ * lines or raw BSON documents) and hands them over; the workers parse, validate, tokenise and
+ * count; at the end every worker's document frequencies are drained and merged.
  */
 import { Piscina } from 'piscina';
 import { type DfTables, localToGlobal, mergeTables, rankTerms } from '../analysis/df-table.js';
@@ -15,6 +15,7 @@ import type {
   EncodeTask,
   WorkerSettings,
 } from '../analysis/protocol.js';
+import type { CorpusChunk } from '../corpus/chunks.js';
 import { readNdjsonChunks } from '../corpus/ndjson-reader.js';
 import { AnalysisError, InterruptedError } from './errors.js';
 
@@ -25,7 +26,7 @@ export interface BadDocumentSample {
 }
 
 export interface AnalysisStats {
-  /** Lines in the file, blank ones included. */
+  /** Lines in the file, blank ones included (MongoDB: documents read). */
   lines: number;
   counted: number;
   deleted: number;
@@ -36,8 +37,13 @@ export interface AnalysisStats {
   bytes: number;
 }
 
-export interface AnalyzeFileOptions {
-  readonly path: string;
+/** A corpus file, or chunks a source produces. */
+export type CorpusInput =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'chunks'; readonly chunks: AsyncIterable<CorpusChunk> };
+
+export interface AnalyzeOptions {
+  readonly input: CorpusInput;
   readonly settings: WorkerSettings;
   readonly workers: number;
   readonly chunkBytes?: number;
@@ -76,7 +82,7 @@ function emptyBadCounts(): Record<BadReason, number> {
   return Object.fromEntries(BAD_REASONS.map((reason) => [reason, 0])) as Record<BadReason, number>;
 }
 
-export async function analyzeFile(options: AnalyzeFileOptions): Promise<AnalysisOutcome> {
+export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOutcome> {
   const workers = options.workers;
   const pool = new Piscina({
     filename: WORKER_FILE,
@@ -142,11 +148,15 @@ export async function analyzeFile(options: AnalyzeFileOptions): Promise<Analysis
 
   try {
     let seq = 0;
-    const maxLineBytes = options.settings.maxDocumentBytes * 6 + 64 * 1024;
-    for await (const item of readNdjsonChunks(options.path, {
-      chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      maxLineBytes,
-    })) {
+    const input = options.input;
+    const chunks: AsyncIterable<CorpusChunk> =
+      input.kind === 'file'
+        ? readNdjsonChunks(input.path, {
+            chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+            maxLineBytes: options.settings.maxDocumentBytes * 6 + 64 * 1024,
+          })
+        : input.chunks;
+    for await (const item of chunks) {
       if (options.signal.aborted) throw abortError(options.signal);
       if (failure !== null) break;
       const mySeq = seq++;
@@ -160,7 +170,7 @@ export async function analyzeFile(options: AnalyzeFileOptions): Promise<Analysis
       stats.bytes += item.bytes.byteLength;
       const task = pool
         .run(
-          { kind: 'analyze', chunk: item.bytes },
+          { kind: 'analyze', format: item.kind === 'bson' ? 'bson' : 'ndjson', chunk: item.bytes },
           { transferList: [item.bytes.buffer as ArrayBuffer], signal: options.signal },
         )
         .then(

@@ -14,6 +14,7 @@ import { formatConfidence, type LanguageSelection, selectStopwords } from '../an
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
 import { resolveChecked } from '../config/env-refs.js';
 import type { Config } from '../config/types.js';
+import { MongoSource, MongoSourceError } from '../corpus/mongo-source.js';
 import { parseSourceUri, SourceUriError } from '../corpus/source-uri.js';
 import type { Logger } from '../ops/logger.js';
 import type { Progress } from '../ops/progress.js';
@@ -27,7 +28,7 @@ import {
 import { writeCheckpoint } from '../state/checkpoint.js';
 import { type DeltaTransaction, type DfStore, STATE_SCHEMA_VERSION } from '../state/df-store.js';
 import { StateDir } from '../state/state-dir.js';
-import { analyzeFile } from './analysis-pool.js';
+import { analyzeCorpus, type CorpusInput } from './analysis-pool.js';
 import { connectRedis } from './connect.js';
 import {
   ConfigError,
@@ -147,6 +148,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   };
 
   let publisher: RedisPublisher | null = null;
+  let source: MongoSource | null = null;
   let lock: RunLock | null = null;
   let deltaStore: DfStore | null = null;
   let transaction: DeltaTransaction | null = null;
@@ -170,7 +172,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       if (error instanceof SourceUriError) throw new ConfigError(`source.uri: ${error.message}`);
       throw error;
     }
-    const windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
+    // A file's window ends by this host's clock; MongoDB's by the server's, read once connected.
+    let windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
     result.window = { from: null, to: windowEnd.toISOString() };
 
     const connection = await phase('connect', () =>
@@ -191,12 +194,39 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     }
     checkSignal();
 
-    if (location.kind !== 'file') {
-      throw new SourceError(
-        'MongoDB sources are not supported by this version; export the corpus to NDJSON and use --source file:PATH',
+    if (location.kind === 'mongodb') {
+      const mongo = location;
+      source = await phase('source', () =>
+        MongoSource.open({
+          uri: mongo.uri,
+          database: mongo.database,
+          collection: config.source.collection,
+          fields: config.source.fields,
+          readPreference: config.source.readPreference,
+          maxStalenessSeconds: config.source.maxStalenessSeconds,
+          connectTimeoutSeconds: config.source.connectTimeoutSeconds,
+          retries: config.source.retries,
+          pageSize: config.source.batchSize,
+          onRetry: (info) => logger.warn(info, 'MongoDB read failed; retrying'),
+        }).catch((error: unknown) => {
+          throw sourceFailure(error);
+        }),
       );
+      windowEnd = windowEndFor(
+        options.until,
+        await source.serverTime().catch((error: unknown) => {
+          throw sourceFailure(error);
+        }),
+        config.source.safetyLagSeconds,
+      );
+      result.window = { from: null, to: windowEnd.toISOString() };
+      if (!(await source.hasKeysetIndex().catch(() => true))) {
+        const warning = `the collection ${config.source.collection} has no index on (${config.source.fields.updatedAt}: 1, _id: 1); every page scans the collection (see docs/mongodb.md)`;
+        result.warnings.push(warning);
+        logger.warn(warning);
+      }
+      logger.info({ source: source.location }, 'MongoDB source open');
     }
-    const filePath = location.path;
 
     const plan = await phase('plan', async () => {
       if (!options.dryRun) {
@@ -231,9 +261,36 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const activeBuild = building;
     let recordBytes = 0;
 
+    const activeSource = source;
+    let input: CorpusInput;
+    let undated = 0;
+    if (activeSource === null) {
+      input = { kind: 'file', path: location.kind === 'file' ? location.path : '' };
+    } else {
+      const window = {
+        fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
+        toMs: windowEnd.getTime(),
+      };
+      const [total, withoutDate] = await Promise.all([
+        activeSource.count(window),
+        plan.mode === 'full' ? activeSource.countUndated() : Promise.resolve(0),
+      ]);
+      if (total !== null) options.progress.total(total);
+      if (withoutDate === null) {
+        result.warnings.push(
+          `could not count the documents whose ${config.source.fields.updatedAt} is not a date`,
+        );
+      } else {
+        undated = withoutDate;
+      }
+      logger.info({ documents: total }, 'documents in the window');
+      input = { kind: 'chunks', chunks: activeSource.chunks(window, signal) };
+    }
+    const filePath = location.kind === 'file' ? location.path : '';
+
     const outcome = await phase('analyze', () =>
-      analyzeFile({
-        path: filePath,
+      analyzeCorpus({
+        input,
         workers: config.analysis.workers,
         settings: {
           fields: config.source.fields,
@@ -260,6 +317,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           );
         },
       }).catch((error: unknown) => {
+        if (error instanceof MongoSourceError) throw sourceFailure(error);
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
           throw new SourceError(`cannot read the corpus file ${filePath}: ${code}`, {
@@ -271,6 +329,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     );
     checkSignal();
     const stats = outcome.stats;
+    // Documents no window query can see count as bad, so a corpus full of them fails loudly.
+    stats.bad.invalidUpdatedAt += undated;
 
     const bad: Partial<Record<BadReason, number>> = {};
     let rejected = 0;
@@ -490,6 +550,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       // Closing the store below rolls back as well.
     }
     deltaStore?.close();
+    await (source as MongoSource | null)?.close();
     const leftover = building as { generation: string; store: DfStore } | null;
     if (leftover !== null) {
       leftover.store.close();
@@ -528,6 +589,14 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     'run finished',
   );
   return result;
+}
+
+/** A source failure as the job reports it: bad connection strings are usage errors (exit 2). */
+function sourceFailure(error: unknown): Error {
+  if (!(error instanceof MongoSourceError)) return error as Error;
+  return error.failure === 'config'
+    ? new ConfigError(error.message, { cause: error })
+    : new SourceError(error.message, { cause: error });
 }
 
 function lockHeldMessage(error: LockHeldError): string {

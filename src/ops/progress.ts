@@ -6,10 +6,12 @@ import ora, { type Ora } from 'ora';
 export interface Progress {
   phase(text: string): void;
   documents(count: number): void;
+  /** The number of documents the phase will see, when known: the spinner shows an ETA. */
+  total(count: number): void;
   stop(ok: boolean, text: string): void;
 }
 
-const noop: Progress = { phase() {}, documents() {}, stop() {} };
+const noop: Progress = { phase() {}, documents() {}, total() {}, stop() {} };
 
 export function createProgress(enabled: boolean): Progress {
   if (!enabled) return noop;
@@ -17,6 +19,7 @@ export function createProgress(enabled: boolean): Progress {
   let phase = 'starting';
   let startedAt = Date.now();
   let lastUpdate = 0;
+  let total: number | null = null;
   return {
     phase(text) {
       phase = text;
@@ -28,7 +31,15 @@ export function createProgress(enabled: boolean): Progress {
       if (now - lastUpdate < 200) return;
       lastUpdate = now;
       const rate = count / Math.max((now - startedAt) / 1000, 0.001);
-      spinner.text = `${phase}: ${count.toLocaleString('en-US')} documents (${Math.round(rate).toLocaleString('en-US')} docs/s)`;
+      const eta =
+        total !== null && total > count && rate > 0
+          ? `, about ${formatDuration((total - count) / rate)} left`
+          : '';
+      const of = total === null ? '' : ` of ${total.toLocaleString('en-US')}`;
+      spinner.text = `${phase}: ${count.toLocaleString('en-US')}${of} documents (${Math.round(rate).toLocaleString('en-US')} docs/s${eta})`;
+    },
+    total(count) {
+      total = count;
     },
     stop(ok, text) {
       if (ok) spinner.succeed(text);
@@ -46,4 +57,10 @@ export function progressWanted(stream: NodeJS.WriteStream, env: NodeJS.ProcessEn
     env['CI'] !== 'true' &&
     env['TERM'] !== 'dumb'
   );
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.ceil(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }

@@ -24,7 +24,7 @@ const { silentLogger } = await fromDist<typeof import('../../src/ops/logger.js')
 
 const SEEDS = Number(process.env.STATE_PROPERTY_SEEDS ?? 200);
 const RUNS = 6;
-const noProgress = { phase() {}, documents() {}, stop() {} };
+const noProgress = { phase() {}, documents() {}, total() {}, stop() {} };
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
