@@ -10,6 +10,7 @@ import { createClient } from 'redis';
 import { resolveChecked } from '../config/env-refs.js';
 import { configFilePath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import { MongoSource } from '../corpus/mongo-source.js';
 import { parseSourceUri } from '../corpus/source-uri.js';
 import { ExitCode, toFailure } from '../job/errors.js';
 import { nextRuns, parseCron } from '../ops/cron-expression.js';
@@ -129,11 +130,7 @@ async function sourceCheck(
     const location = parseSourceUri(uri);
     if (location.kind !== 'file') {
       scrubber.add(uri);
-      return {
-        name,
-        status: 'skip',
-        detail: `${endpointOf(uri)}: MongoDB connectivity is not checked by this version`,
-      };
+      return await mongoCheck(config, location, scrubber);
     }
     const info = await stat(location.path);
     if (!info.isFile()) return { name, status: 'fail', detail: `${location.path} is not a file` };
@@ -141,6 +138,49 @@ async function sourceCheck(
     return { name, status: 'ok', detail: `file:${location.path} is readable (${info.size} bytes)` };
   } catch (error) {
     return { name, status: 'fail', detail: reason(error, scrubber) };
+  }
+}
+
+/** Connects as a run would, reads the server's clock and looks for the (updatedAt, _id) index. */
+async function mongoCheck(
+  config: Config,
+  location: { readonly uri: string; readonly database: string },
+  scrubber: Scrubber,
+): Promise<CheckLine> {
+  const name = 'source';
+  let source: MongoSource | null = null;
+  try {
+    source = await MongoSource.open({
+      uri: location.uri,
+      database: location.database,
+      collection: config.source.collection,
+      fields: config.source.fields,
+      readPreference: config.source.readPreference,
+      maxStalenessSeconds: config.source.maxStalenessSeconds,
+      connectTimeoutSeconds: config.source.connectTimeoutSeconds,
+      retries: 0,
+      pageSize: config.source.batchSize,
+    });
+    const clock = await source.serverTime();
+    const skew = Math.round((Date.now() - clock.getTime()) / 1000);
+    const where = `${endpointOf(location.uri)} ${location.database}.${config.source.collection}`;
+    if (!(await source.hasKeysetIndex())) {
+      const { updatedAt } = config.source.fields;
+      return {
+        name,
+        status: 'warn',
+        detail: `${where}: no index on { ${updatedAt}: 1, _id: 1 }; every page of a run scans the collection. Create it: db.${config.source.collection}.createIndex({ ${updatedAt}: 1, _id: 1 })`,
+      };
+    }
+    return {
+      name,
+      status: 'ok',
+      detail: `${where} answers; index on (${config.source.fields.updatedAt}, _id) present; server clock ${skew === 0 ? 'agrees with this host' : `${Math.abs(skew)} s ${skew > 0 ? 'behind' : 'ahead of'} this host`}`,
+    };
+  } catch (error) {
+    return { name, status: 'fail', detail: reason(error, scrubber) };
+  } finally {
+    await source?.close();
   }
 }
 

@@ -14,7 +14,7 @@ import { alertChannels, deliver } from './alerts/channels.js';
 import { httpRequest } from './http.js';
 import { endpointOf, failureReason, type Scrubber } from './redact.js';
 
-export type CheckStatus = 'ok' | 'fail' | 'skip';
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface CheckLine {
   readonly name: string;
