@@ -20,6 +20,8 @@ export interface WorkerSettings {
   readonly windowStartMs: number | null;
   /** Documents with `updatedAt` at or after this instant belong to a later run. */
   readonly windowEndMs: number;
+  /** Detect the language of documents whose language field is missing or malformed. */
+  readonly detectLanguage: boolean;
 }
 
 export interface AnalyzeTask {
@@ -75,6 +77,8 @@ export interface AnalyzeResult {
   readonly outsideWindow: number;
   /** Delta mode: documents changed before the window, already applied. */
   readonly beforeWindow: number;
+  /** Documents whose language was detected from their text. */
+  readonly languagesDetected: number;
   readonly bad: Partial<Record<BadReason, number>>;
   readonly samples: readonly BadSample[];
   /** Delta mode: the changed documents, live and deleted. */

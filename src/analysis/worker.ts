@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
 import { scanBsonChunk } from './bson-chunk.js';
 import { type LineValue, scanChunk } from './chunk-lines.js';
+import { loadDetector } from './detect.js';
 import { FullCounter } from './df-table.js';
 import { type BadReason, DocumentValidator } from './document.js';
 import type {
@@ -30,6 +31,7 @@ const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
 const counter = new FullCounter(settings.keepRecords);
 const terms = new Set<string>();
+const detector = settings.detectLanguage ? await loadDetector() : null;
 // Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
 const prefilter =
   settings.mode === 'delta' && TimePrefilter.usable(settings.fields.updatedAt)
@@ -44,6 +46,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
   let deleted = 0;
   let outsideWindow = 0;
   let beforeWindow = 0;
+  let languagesDetected = 0;
   const reject = (reason: BadReason, line: number, id: string | null): void => {
     const seen = bad[reason] ?? 0;
     bad[reason] = seen + 1;
@@ -83,7 +86,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
       beforeWindow++;
       return;
     }
-    const language = normalizeLanguage(doc.rawLang);
+    let language = normalizeLanguage(doc.rawLang);
     if (doc.deleted) {
       deleted++;
       if (delta) {
@@ -99,6 +102,11 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     }
     if (language.problem !== null) {
       reject(language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage', line, doc.id);
+      const detected = detector?.detect(doc.text) ?? null;
+      if (detected !== null) {
+        language = { lang: detected, problem: null };
+        languagesDetected++;
+      }
     }
     terms.clear();
     addTerms(doc.text, language.lang, terms);
@@ -127,6 +135,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     deleted,
     outsideWindow,
     beforeWindow,
+    languagesDetected,
     bad,
     samples,
     changes,

@@ -49,6 +49,8 @@ export interface AnalysisConfig {
   readonly minDocumentRatio: number;
   readonly leaveDocumentRatio: number;
   readonly maxStopwords: number;
+  /** `on`: documents without a usable language field get one detected from their text. */
+  readonly detectLanguage: 'off' | 'on';
 }
 
 /** Checks of the new lists against the live ones before a publish; `run --force` overrides them. */

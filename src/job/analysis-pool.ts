@@ -32,6 +32,7 @@ export interface AnalysisStats {
   deleted: number;
   outsideWindow: number;
   beforeWindow: number;
+  languagesDetected: number;
   bad: Record<BadReason, number>;
   samples: BadDocumentSample[];
   bytes: number;
@@ -97,6 +98,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     deleted: 0,
     outsideWindow: 0,
     beforeWindow: 0,
+    languagesDetected: 0,
     bad: emptyBadCounts(),
     samples: [],
     bytes: 0,
@@ -134,6 +136,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     stats.deleted += result.deleted;
     stats.outsideWindow += result.outsideWindow;
     stats.beforeWindow += result.beforeWindow;
+    stats.languagesDetected += result.languagesDetected;
     if (result.changes.length > 0) options.onChanges?.(result.changes);
     for (const [reason, count] of Object.entries(result.bad) as Array<[BadReason, number]>) {
       stats.bad[reason] += count;

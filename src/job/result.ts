@@ -23,6 +23,8 @@ export interface DocumentsResult {
   outsideWindow: number;
   /** Delta runs: documents changed before the window, applied by earlier runs. */
   beforeWindow?: number;
+  /** With analysis.detectLanguage on: documents whose language was detected from their text. */
+  languagesDetected?: number;
   /** Documents skipped as bad (language problems are kept under `und` and not included). */
   rejected: number;
   bad: Partial<Record<BadReason, number>>;

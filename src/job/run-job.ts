@@ -299,6 +299,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           keepRecords,
           windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
           windowEndMs: windowEnd.getTime(),
+          detectLanguage: config.analysis.detectLanguage === 'on',
         },
         signal,
         onProgress: (count) => options.progress.documents(count),
@@ -347,6 +348,9 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       deleted: stats.deleted,
       outsideWindow: stats.outsideWindow,
       ...(plan.mode === 'delta' ? { beforeWindow: stats.beforeWindow } : {}),
+      ...(config.analysis.detectLanguage === 'on'
+        ? { languagesDetected: stats.languagesDetected }
+        : {}),
       rejected,
       bad,
       badSamples: stats.samples,

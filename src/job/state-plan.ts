@@ -32,7 +32,8 @@ export type RunPlan =
  */
 export function analysisKey(config: Config): string {
   const { lang, text } = config.source.fields;
-  return `${ANALYZER_VERSION};lang=${lang};text=${text.join(',')}`;
+  const detect = config.analysis.detectLanguage === 'on' ? ';detect=eld-2.1.0-small' : '';
+  return `${ANALYZER_VERSION};lang=${lang};text=${text.join(',')}${detect}`;
 }
 
 export async function planRun(

@@ -79,6 +79,7 @@ const defaults: Config = {
     minDocumentRatio: 0.2,
     leaveDocumentRatio: 0.15,
     maxStopwords: 500,
+    detectLanguage: 'off',
   },
   guardrails: {
     maxChurnRatio: 0.5,
