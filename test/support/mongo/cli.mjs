@@ -13,6 +13,7 @@
  *   --db DB                  database of the seeded documents (default corpus)
  *   --collection C           collection of the seeded documents (default documents)
  *   --date-fields A,B        top-level or dotted fields whose ISO-8601 strings become dates
+ *                            (default updatedAt,deletedAt, the corpus defaults)
  *   --verbose                log every command on stderr
  */
 import { createReadStream } from 'node:fs';
@@ -134,7 +135,7 @@ async function main() {
         'seed-file': { type: 'string' },
         db: { type: 'string', default: 'corpus' },
         collection: { type: 'string', default: 'documents' },
-        'date-fields': { type: 'string', default: '' },
+        'date-fields': { type: 'string', default: 'updatedAt,deletedAt' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
