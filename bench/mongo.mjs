@@ -10,8 +10,10 @@
 // Three measurements, medians of --runs:
 //   1. source only: the job's MongoSource reading every page (raw BSON, keyset queries) with
 //      no analysis — what the source can deliver;
-//   2. a full run (`run --full`, real state, real redis-server) from the NDJSON file;
-//   3. the same full run from MongoDB.
+//   2. a full run (`run --full`, real state, real redis-server) from the NDJSON file, then a delta
+//      run on the same corpus with 1% of its documents changed;
+//   3. the same two runs from MongoDB (a second test server holds the changed corpus), where the
+//      delta reads only the changed documents through the (updatedAt, _id) index.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -43,33 +45,42 @@ const corpus = await ensureCorpus({ root, outDir, docs, log });
 const until = new Date(lastUpdatedAt(corpus.path) + 1).toISOString();
 const work = mkdtempSync(join(os.tmpdir(), 'stopword-bench-mongo-'));
 const redis = await startRedis(work);
-const port = await freePort();
-log(`loading ${docs} documents into the test server on port ${port} …`);
-const server = spawn(
-  process.execPath,
-  [
-    join(root, 'test/support/mongo/cli.mjs'),
-    '--port',
-    String(port),
-    '--seed-file',
-    corpus.path,
-    '--db',
-    'bench',
-    '--collection',
-    'documents',
-    '--date-fields',
-    'updatedAt,deletedAt',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-await new Promise((resolve, reject) => {
-  server.stdout.once('data', resolve);
-  server.once('exit', (code) => reject(new Error(`test server exited ${code}`)));
-});
-const uri = `mongodb://127.0.0.1:${port}/bench`;
-const admin = await new MongoClient(uri).connect();
-await admin.db('bench').collection('documents').createIndex({ updatedAt: 1, _id: 1 });
-await admin.close();
+const next = await ensureCorpus({ root, outDir, docs, delta: { changedRatio: 0.01 }, log });
+const nextUntil = new Date(lastUpdatedAt(next.path) + 1).toISOString();
+
+async function startServer(path) {
+  const port = await freePort();
+  log(`loading ${path} into a test server on port ${port} …`);
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'test/support/mongo/cli.mjs'),
+      ...[
+        '--port',
+        String(port),
+        '--seed-file',
+        path,
+        '--db',
+        'bench',
+        '--collection',
+        'documents',
+      ],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`test server exited ${code}`)));
+  });
+  const uri = `mongodb://127.0.0.1:${port}/bench`;
+  const admin = await new MongoClient(uri).connect();
+  await admin.db('bench').collection('documents').createIndex({ updatedAt: 1, _id: 1 });
+  await admin.close();
+  return { child, uri };
+}
+const servers = [await startServer(corpus.path), await startServer(next.path)];
+const uri = servers[0].uri;
+const nextUri = servers[1].uri;
 
 const { MongoSource } = await import(join(root, 'dist/corpus/mongo-source.js'));
 const fields = {
@@ -80,7 +91,7 @@ const fields = {
   deleted: 'deletedAt',
 };
 const method = rssMethod(undefined);
-const results = { sourceOnly: [], file: [], mongo: [] };
+const results = { sourceOnly: [], file: [], mongo: [], fileDelta: [], mongoDelta: [] };
 try {
   for (let run = 0; run < runs; run++) {
     const source = await MongoSource.open({
@@ -121,49 +132,55 @@ try {
 
     for (const kind of ['file', 'mongo']) {
       const stateDir = join(work, `state-${kind}-${run}`);
-      const measured = await runCli({
-        root,
-        method,
-        args: [
-          '--full',
-          '--source',
-          kind === 'file' ? `file:${corpus.path}` : uri,
-          '--redis',
-          redis.url,
-          '--state-dir',
-          stateDir,
-          '--until',
-          until,
-        ],
-        env: {
-          ...process.env,
-          STOPWORD_REFRESH_REDIS_KEY_PREFIX: `bench-${kind}`,
-          STOPWORD_REFRESH_SOURCE_BATCH_SIZE: String(pageSize),
-          STOPWORD_REFRESH_GUARDRAILS_MAX_CHURN_RATIO: '1',
-          STOPWORD_REFRESH_LOGGING_LEVEL: 'warn',
-        },
-      });
+      for (const delta of [false, true]) {
+        const source =
+          kind === 'file' ? `file:${delta ? next.path : corpus.path}` : delta ? nextUri : uri;
+        const measured = await runCli({
+          root,
+          method,
+          args: [
+            ...(delta ? [] : ['--full']),
+            ...['--source', source, '--redis', redis.url, '--state-dir', stateDir],
+            ...['--until', delta ? nextUntil : until],
+          ],
+          env: {
+            ...process.env,
+            STOPWORD_REFRESH_REDIS_KEY_PREFIX: `bench-${kind}`,
+            STOPWORD_REFRESH_SOURCE_BATCH_SIZE: String(pageSize),
+            STOPWORD_REFRESH_GUARDRAILS_MAX_CHURN_RATIO: '1',
+            STOPWORD_REFRESH_LOGGING_LEVEL: 'warn',
+          },
+        });
+        if (measured.exitCode !== 0) throw new Error(`${kind} run failed: ${measured.stderrTail}`);
+        const counted = measured.result?.documents?.counted ?? 0;
+        if (delta && measured.result?.mode !== 'delta') throw new Error(`${kind}: not a delta run`);
+        results[delta ? `${kind}Delta` : kind].push({
+          seconds: measured.wallSeconds,
+          cpuSeconds: measured.cpuSeconds,
+          docsPerSecond: delta ? null : counted / measured.wallSeconds,
+          read: measured.result?.documents?.read ?? null,
+          peakRssMb: measured.peakRssBytes === null ? null : measured.peakRssBytes / 2 ** 20,
+        });
+        log(
+          `${kind}${delta ? ' delta' : ''}: ${counted} documents in ${measured.wallSeconds.toFixed(2)} s`,
+        );
+      }
       rmSync(stateDir, { recursive: true, force: true });
-      if (measured.exitCode !== 0) throw new Error(`${kind} run failed: ${measured.stderrTail}`);
-      const counted = measured.result?.documents?.counted ?? 0;
-      results[kind].push({
-        seconds: measured.wallSeconds,
-        cpuSeconds: measured.cpuSeconds,
-        docsPerSecond: counted / measured.wallSeconds,
-        peakRssMb: measured.peakRssBytes === null ? null : measured.peakRssBytes / 2 ** 20,
-      });
-      log(`${kind}: ${counted} documents in ${measured.wallSeconds.toFixed(2)} s`);
     }
   }
 } finally {
-  server.kill('SIGTERM');
+  for (const server of servers) server.child.kill('SIGTERM');
   await redis.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
 const med = (list, key) => median(list.map((r) => r[key]).filter((v) => v !== null));
+const rate = (list) => {
+  const value = med(list, 'docsPerSecond');
+  return value === null || Number.isNaN(value) ? '—' : Math.round(value).toLocaleString('en-US');
+};
 const line = (name, list) =>
-  `| ${name} | ${med(list, 'seconds').toFixed(2)} | ${Math.round(med(list, 'docsPerSecond')).toLocaleString('en-US')} | ${list[0]?.cpuSeconds === undefined ? '—' : med(list, 'cpuSeconds').toFixed(1)} | ${list[0]?.peakRssMb === undefined ? '—' : Math.round(med(list, 'peakRssMb'))} |`;
+  `| ${name} | ${med(list, 'seconds').toFixed(2)} | ${rate(list)} | ${list[0]?.cpuSeconds === undefined ? '—' : med(list, 'cpuSeconds').toFixed(1)} | ${list[0]?.peakRssMb === undefined ? '—' : Math.round(med(list, 'peakRssMb'))} |`;
 console.log(
   `MongoDB source vs NDJSON, ${docs.toLocaleString('en-US')} documents (${(corpus.bytes / 1e6).toFixed(0)} MB NDJSON), page size ${pageSize}, medians of ${runs} run(s)`,
 );
@@ -176,3 +193,17 @@ console.log(
 );
 console.log(line('full run from NDJSON', results.file));
 console.log(line('full run from MongoDB (test server)', results.mongo));
+const share = (delta, full) =>
+  `${((100 * med(delta, 'seconds')) / med(full, 'seconds')).toFixed(1)}%`;
+console.log(
+  line(
+    `1% delta from NDJSON (reads ${results.fileDelta[0]?.read} lines; ${share(results.fileDelta, results.file)} of full)`,
+    results.fileDelta,
+  ),
+);
+console.log(
+  line(
+    `1% delta from MongoDB (reads ${results.mongoDelta[0]?.read} documents; ${share(results.mongoDelta, results.mongo)} of full)`,
+    results.mongoDelta,
+  ),
+);
