@@ -225,8 +225,8 @@ export function writeMarkdown(file, report) {
     '',
     '## Method',
     '',
-    '- **Ours:** the published hash `stopwords:<lang>` (HGETALL), ranked by confidence (df/N), ties',
-    '  by word.',
+    '- **Ours:** the published hash `stopwords:<lang>` (HGETALL), ranked by confidence (df/N × 2^−RIDF:',
+    '  df/N discounted for burstiness, README "How lists are chosen"), ties by word.',
     '- **Baseline:** in the harness, `text.toLowerCase().split(/[^\\p{L}]+/u)`, unique terms per',
     '  document, ranked by document frequency, ties by word.',
     '- **Score:** precision at k against `stopwords-iso` 1.1.0 (the share of the first k words that',
@@ -269,8 +269,8 @@ export function writeMarkdown(file, report) {
     '## Experiments: other rankings of the same corpus',
     '',
     "P@50 of our tokens ranked by other measures, computed in the harness with the product's",
-    'tokeniser (`dist/analysis/tokenizer.js`) on the same documents; nothing in the product was',
-    'changed. In brackets: the difference from df/N.',
+    'tokeniser (`dist/analysis/tokenizer.js`) on the same documents; the product itself ranks by',
+    'df/N × 2^−RIDF. In brackets: the difference from df/N.',
     '',
     ...MEASURES.map((x) => `- **${x.label}**: ${measureText[x.key]} Needs: ${x.state}.`),
     '',
@@ -288,11 +288,10 @@ export function writeMarkdown(file, report) {
 }
 
 const productCost = [
-  '**What the product would need.** Today the state keeps, per document, the set of its terms, so',
-  'that a delta can subtract a changed or deleted document exactly, and the DF table one count per',
-  'term. RIDF needs the number of occurrences too: a small count next to each term of each',
-  'document in the state, and a second number per term in the table; the selection stays a scan',
-  'of the table. Dispersion over sources (pages/P, DP) needs a notion of source that documents do',
+  '**What the product keeps.** The state keeps, per document, its terms with their number of',
+  'occurrences, so that a delta subtracts a changed or deleted document exactly, and per term the',
+  'document frequency and the number of occurrences, from which the selection computes RIDF.',
+  'Dispersion over sources (pages/P, DP) would need a notion of source that documents do',
   'not carry today (a field naming where a document comes from: a page, a site, a product), and',
   'DP needs occurrence counts per term and source kept exact under deltas, which grows with the',
   'vocabulary times the number of sources instead of with the vocabulary.',
@@ -300,11 +299,11 @@ const productCost = [
 
 const measureText = {
   ratio:
-    'the share of documents containing the word; what the product publishes (computed here again, so it also checks that the harness counts like the product).',
+    "the share of documents containing the word: the product's thresholds (minDocumentRatio, leaveDocumentRatio) and, before state schema 2, its ranking.",
   pages:
     "the share of distinct man pages containing the word. A word that fills many paragraphs of one long page (a tool's own vocabulary) counts once.",
   ratioPages: 'the product of the two: frequent in documents and spread over pages.',
   poisson:
-    "df/N times observed df over the df a Poisson spread of the word's occurrences would give (Church & Gale's residual IDF, as 2^−RIDF ∈ (0, 1]): bursty words, which come several at a time in the documents that have them, are pushed down.",
+    "df/N times observed df over the df a Poisson spread of the word's occurrences would give (Church & Gale's residual IDF, as 2^−RIDF ∈ (0, 1]): bursty words, which come several at a time in the documents that have them, are pushed down. What the product ranks and caps by and publishes (computed here again, so it also checks that the harness counts like the product).",
   dp: "df/N times 1 − Gries' DP over pages (DP: how far the word's occurrences are from being spread over pages in proportion to their size; 0 is perfectly even).",
 };

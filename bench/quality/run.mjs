@@ -210,6 +210,8 @@ async function main() {
       const stats = termStatistics(l.docs, l.lang, tokenize, 2000);
       l.pages = stats.pageTokens.size;
       l.experiments = experimentRankings(stats, opts.maxStopwords);
+      // The published confidence is discounted for burstiness; thresholds are on df/N.
+      l.ratios = (l.ours ?? []).map((w) => (stats.stats.get(w)?.df ?? 0) / stats.documents);
       l.scored = l.ref !== null && l.ours !== null && l.ours.length > 0;
       if (l.ref !== null) {
         l.p = {

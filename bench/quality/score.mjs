@@ -120,14 +120,17 @@ function griesDp(counts, pageTokens, totalTokens, tf) {
 
 /**
  * The rankings compared in the experiments, all from the same counts (documents must be sorted
- * by page so that the distinct-page count can look at the last page only). Each is a function of
- * the product's document frequency and of state it does not keep today.
+ * by page so that the distinct-page count can look at the last page only). `poisson` is the
+ * product's own ranking (src/analysis/select.ts); the others need state it does not keep.
  */
+/** The key of the ranking the product publishes. */
+export const PRODUCT_MEASURE = 'poisson';
+
 export const MEASURES = [
   {
     key: 'ratio',
-    label: 'df/N (current)',
-    state: 'document frequencies, which the product keeps',
+    label: 'df/N',
+    state: 'document frequencies',
   },
   {
     key: 'pages',
@@ -141,8 +144,9 @@ export const MEASURES = [
   },
   {
     key: 'poisson',
-    label: 'df/N × 2^−RIDF',
-    state: 'the number of occurrences (tf) per term, next to df',
+    label: 'df/N × 2^−RIDF (product)',
+    state:
+      'the number of occurrences per term next to df, which the product keeps (state schema 2)',
   },
   {
     key: 'dp',

@@ -1,17 +1,24 @@
 /**
- * Document-frequency tables: per language, the number of documents N and term -> df.
+ * Frequency tables: per language, the number of documents N and, per term, its document
+ * frequency df (documents containing it) and collection frequency cf (occurrences in all of
+ * them). Selection needs both (see select.ts).
  *
- * A worker counts into its own `FullCounter` (term -> local id -> df) and, when the counts are to
- * be stored, keeps each document's local id set. At the end the job merges every worker's
- * counts, ranks the terms of each language by df into global ids, and hands each worker a
- * local -> global map so that it can re-encode its documents. Pure data structures.
+ * A worker counts into its own `FullCounter` (term -> local id -> df, cf) and, when the counts
+ * are to be stored, keeps each document's local term ids with their frequencies. At the end the
+ * job merges every worker's counts, ranks the terms of each language by df into global ids, and
+ * hands each worker a local -> global map so that it can re-encode its documents. Pure data
+ * structures.
  */
 import type { LanguageTable } from './protocol.js';
-import { ByteWriter, readIdSet } from './term-ids.js';
+import type { TermCounts } from './term-counts.js';
+import { ByteWriter, readTermCounts, sortTermCounts } from './term-ids.js';
 
 export interface LanguageCounts {
   n: number;
+  /** Term -> documents containing it. */
   readonly df: Map<string, number>;
+  /** Term -> occurrences in all documents (at least its df); same keys as `df`. */
+  readonly cf: Map<string, number>;
 }
 
 export type DfTables = Map<string, LanguageCounts>;
@@ -28,7 +35,11 @@ export function detach(term: string): string {
 class LanguageDictionary {
   readonly ids = new Map<string, number>();
   readonly terms: string[] = [];
-  df = new Uint32Array(1024);
+  /**
+   * df and cf of term id i at [2i] and [2i + 1]: side by side, counting a term touches one cache
+   * line, where two arrays would cost a second cache miss per term on a large vocabulary.
+   */
+  counts = new Float64Array(2048);
   n = 0;
 
   idOf(term: string): number {
@@ -38,11 +49,7 @@ class LanguageDictionary {
       const copy = detach(term);
       this.ids.set(copy, id);
       this.terms.push(copy);
-      if (id >= this.df.length) {
-        const grown = new Uint32Array(this.df.length * 2);
-        grown.set(this.df);
-        this.df = grown;
-      }
+      if (2 * id + 1 >= this.counts.length) this.counts = grow(this.counts, 2 * id + 2);
     }
     return id;
   }
@@ -68,7 +75,8 @@ export class FullCounter {
   private readonly dictionaries = new Map<string, LanguageDictionary>();
   private readonly langIndex = new Map<string, number>();
   private readonly langNames: string[] = [];
-  private scratch = new Uint32Array(4096);
+  private scratchIds = new Uint32Array(4096);
+  private scratchTfs = new Uint32Array(4096);
   // Per-document records, kept only when the counts are to be stored.
   private readonly docIds: string[] = [];
   private docLang = new Uint16Array(1024);
@@ -90,18 +98,26 @@ export class FullCounter {
     return dict;
   }
 
-  /** Counts one live document's distinct terms. */
-  addDocument(id: string, lang: string, updatedAtMs: number, terms: Set<string>): void {
+  /** Counts one live document: its distinct terms, each with its occurrences (at least 1). */
+  addDocument(id: string, lang: string, updatedAtMs: number, terms: TermCounts): void {
     const dict = this.dictionary(lang);
     dict.n++;
     this.counted++;
-    if (terms.size > this.scratch.length) this.scratch = new Uint32Array(terms.size * 2);
-    const ids = this.scratch;
-    let k = 0;
-    for (const term of terms) {
-      const termId = dict.idOf(term);
-      dict.df[termId]!++;
-      ids[k++] = termId;
+    if (terms.size > this.scratchIds.length) {
+      this.scratchIds = new Uint32Array(terms.size * 2);
+      this.scratchTfs = new Uint32Array(terms.size * 2);
+    }
+    const ids = this.scratchIds;
+    const tfs = this.scratchTfs;
+    const k = terms.size;
+    for (let i = 0; i < k; i++) {
+      const termId = dict.idOf(terms.terms[i]!);
+      const tf = terms.tfs[i]!;
+      const counts = dict.counts;
+      counts[2 * termId]!++;
+      counts[2 * termId + 1]! += tf;
+      ids[i] = termId;
+      tfs[i] = tf;
     }
     if (!this.keepRecords) return;
     const doc = this.docIds.length;
@@ -111,8 +127,8 @@ export class FullCounter {
     this.docEnds = grow(this.docEnds, doc + 1);
     this.docLang[doc] = this.langIndex.get(lang)!;
     this.docUpdatedAt[doc] = updatedAtMs;
-    const sorted = ids.subarray(0, k).sort();
-    this.records.writeIdSet(sorted, k);
+    // In first-seen order: `encode` sorts once, by global id.
+    this.records.writeTermCounts(ids, tfs, k, false);
     this.docEnds[doc] = this.records.length;
   }
 
@@ -120,32 +136,35 @@ export class FullCounter {
   tables(): LanguageTable[] {
     const out: LanguageTable[] = [];
     for (const [lang, dict] of this.dictionaries) {
-      out.push({
-        lang,
-        n: dict.n,
-        terms: dict.terms.join('\n'),
-        counts: dict.df.slice(0, dict.terms.length),
-      });
+      const size = dict.terms.length;
+      const df = new Uint32Array(size);
+      const cf = new Float64Array(size);
+      for (let i = 0; i < size; i++) {
+        df[i] = dict.counts[2 * i]!;
+        cf[i] = dict.counts[2 * i + 1]!;
+      }
+      out.push({ lang, n: dict.n, terms: dict.terms.join('\n'), counts: df, cf });
     }
     return out;
   }
 
   /** Re-encodes every kept document with global ids; `maps` gives local -> global per language. */
   encode(maps: ReadonlyMap<string, Uint32Array>): EncodedDocuments {
-    const out = new ByteWriter(Math.max(this.records.length + 1024, 1024));
+    const records = this.records;
+    const out = new ByteWriter(Math.max(records.length + 1024, 1024));
     const ends = new Uint32Array(this.docIds.length);
-    const bytes = this.records.bytes();
+    const bytes = records.bytes();
     const langMaps = this.langNames.map((lang) => maps.get(lang));
     let offset = 0;
     for (let doc = 0; doc < this.docIds.length; doc++) {
-      const { ids, end } = readIdSet(bytes, offset);
+      const { ids, tfs, end } = readTermCounts(bytes, offset, false);
       offset = end;
       const map = langMaps[this.docLang[doc]!];
       if (map === undefined)
         throw new Error(`no id map for language ${this.langNames[this.docLang[doc]!]}`);
       for (let i = 0; i < ids.length; i++) ids[i] = map[ids[i]!]!;
-      ids.sort();
-      out.writeIdSet(ids, ids.length);
+      sortTermCounts(ids, tfs, ids.length);
+      out.writeTermCounts(ids, tfs, ids.length);
       ends[doc] = out.length;
     }
     return {
@@ -164,37 +183,48 @@ export function mergeTables(into: DfTables, tables: readonly LanguageTable[]): v
   for (const table of tables) {
     let target = into.get(table.lang);
     if (target === undefined) {
-      target = { n: 0, df: new Map() };
+      target = { n: 0, df: new Map(), cf: new Map() };
       into.set(table.lang, target);
     }
     target.n += table.n;
     if (table.counts.length === 0) continue;
     const terms = table.terms.split('\n');
-    if (terms.length !== table.counts.length) {
+    if (terms.length !== table.counts.length || terms.length !== table.cf.length) {
       throw new Error(
-        `table for ${table.lang} has ${terms.length} terms but ${table.counts.length} counts`,
+        `table for ${table.lang} has ${terms.length} terms but ${table.counts.length} document and ${table.cf.length} collection frequencies`,
       );
     }
-    const df = target.df;
+    const { df, cf } = target;
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i]!;
       df.set(term, (df.get(term) ?? 0) + table.counts[i]!);
+      cf.set(term, (cf.get(term) ?? 0) + table.cf[i]!);
     }
   }
 }
 
-/** Ranks a language's terms by document frequency (then by term): index = global id. */
-export function rankTerms(df: ReadonlyMap<string, number>): {
+/**
+ * Ranks a language's terms by document frequency (then by term): index = global id, with the
+ * document and collection frequency of each.
+ */
+export function rankTerms(table: LanguageCounts): {
   terms: string[];
-  counts: Uint32Array;
+  df: Uint32Array;
+  cf: Float64Array;
 } {
+  const { df, cf } = table;
   const terms = [...df.keys()].sort((a, b) => {
     const d = df.get(b)! - df.get(a)!;
     return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
   });
-  const counts = new Uint32Array(terms.length);
-  for (let i = 0; i < terms.length; i++) counts[i] = df.get(terms[i]!)!;
-  return { terms, counts };
+  const dfs = new Uint32Array(terms.length);
+  const cfs = new Float64Array(terms.length);
+  for (let i = 0; i < terms.length; i++) {
+    const term = terms[i]!;
+    dfs[i] = df.get(term)!;
+    cfs[i] = cf.get(term) ?? 0;
+  }
+  return { terms, df: dfs, cf: cfs };
 }
 
 /** For one worker's table of a language: local id -> global id. */

@@ -1,6 +1,6 @@
 /**
  * Messages between the job and the analysis workers. Chunks travel as transferred buffers and
- * document-frequency tables come back as one joined string plus a transferred count array, so
+ * frequency tables come back as one joined string plus transferred count arrays, so
  * neither direction pays for structured cloning of many small objects.
  */
 import type { FieldNames } from '../config/types.js';
@@ -14,7 +14,7 @@ export interface WorkerSettings {
    * `delta`: return the documents changed inside the window, for the job to apply to the state.
    */
   readonly mode: 'full' | 'delta';
-  /** Full mode: keep each document's term set so the counts can be stored. */
+  /** Full mode: keep each document's terms and their frequencies so the counts can be stored. */
   readonly keepRecords: boolean;
   /** Delta mode: documents changed before this instant were applied by an earlier run. */
   readonly windowStartMs: number | null;
@@ -62,7 +62,10 @@ export interface ChangedDocument {
   readonly lang: string;
   readonly updatedAtMs: number;
   readonly deleted: boolean;
+  /** Distinct terms (empty for a tombstone). */
   readonly terms: string[];
+  /** Occurrences of `terms[i]` in the document, at least 1. */
+  readonly tfs: Uint32Array;
 }
 
 export interface AnalyzeResult {
@@ -93,6 +96,8 @@ export interface LanguageTable {
   readonly terms: string;
   /** Document frequency of each term, in the order of `terms`. */
   readonly counts: Uint32Array;
+  /** Collection frequency (occurrences in all documents) of each term, in the same order. */
+  readonly cf: Float64Array;
 }
 
 export interface DrainResult {

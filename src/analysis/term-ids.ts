@@ -1,7 +1,19 @@
 /**
- * Compact per-document term sets: ascending term ids stored as gaps in LEB128 varints. With
- * ids ranked by document frequency the common words have small ids, so most gaps fit one byte.
+ * Compact per-document term counts: the document's distinct term ids in ascending order, each
+ * with its term frequency (occurrences in the document), in LEB128 varints.
+ *
+ * Record format: `count`, then per term `gap × 2 + (tf > 1 ? 1 : 0)` and, only when that flag is
+ * set, `tf − 2`. The gap is `id − previous id − 1` (the first id's previous is −1). With ids
+ * ranked by document frequency the common words have small ids, and most terms occur once in a
+ * document, so most terms still fit one byte: gaps below 64 with tf 1.
+ *
+ * Without gaps (`gaps = false`) the same layout holds each id itself in place of the gap, in any
+ * order: the form of a worker's records until they are re-encoded with global ids, so that each
+ * document is sorted once, by global id.
  */
+
+/** Largest value a varint of this format may hold: five bytes of seven bits. */
+const MAX_VARINT = 2 ** 35 - 1;
 
 /** Grows as needed; `bytes()` returns a view of what was written. */
 export class ByteWriter {
@@ -21,23 +33,44 @@ export class ByteWriter {
     this.buf = grown;
   }
 
+  /** Writes a non-negative integer up to 2^35 − 1. */
   writeVarint(value: number): void {
     this.ensure(5);
-    let v = value >>> 0;
+    if (value < 0x80000000) {
+      let v = value >>> 0;
+      while (v >= 0x80) {
+        this.buf[this.length++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      this.buf[this.length++] = v;
+      return;
+    }
+    if (!(value <= MAX_VARINT)) throw new RangeError(`varint out of range: ${value}`);
+    let v = value;
     while (v >= 0x80) {
-      this.buf[this.length++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
+      this.buf[this.length++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
     }
     this.buf[this.length++] = v;
   }
 
-  /** Writes `ids[0..count)`, which must be ascending and distinct. */
-  writeIdSet(ids: Uint32Array, count: number): void {
+  /**
+   * Writes the distinct terms `ids[0..count)`, ascending when `gaps`, with their frequencies
+   * `tfs[0..count)` (each at least 1).
+   */
+  writeTermCounts(ids: Uint32Array, tfs: Uint32Array, count: number, gaps = true): void {
     this.writeVarint(count);
     let previous = -1;
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
-      this.writeVarint(id - previous - 1);
+      const tf = tfs[i]!;
+      const value = (gaps ? id - previous - 1 : id) * 2;
+      if (tf > 1) {
+        this.writeVarint(value + 1);
+        this.writeVarint(tf - 2);
+      } else {
+        this.writeVarint(value);
+      }
       previous = id;
     }
   }
@@ -56,35 +89,103 @@ export class ByteWriter {
   }
 }
 
-/** Reads an id set written by `writeIdSet` at `offset`; returns the ids and the end offset. */
-export function readIdSet(bytes: Uint8Array, offset = 0): { ids: Uint32Array; end: number } {
+export interface TermRecord {
+  /** Ascending, distinct term ids. */
+  readonly ids: Uint32Array;
+  /** Occurrences of `ids[i]` in the document, at least 1. */
+  readonly tfs: Uint32Array;
+  /** Offset just after the record. */
+  readonly end: number;
+}
+
+/** Reads a record written by `writeTermCounts` (with the same `gaps`) at `offset`. */
+export function readTermCounts(bytes: Uint8Array, offset = 0, gaps = true): TermRecord {
   let pos = offset;
   const next = (): number => {
     let result = 0;
     let shift = 0;
     for (;;) {
-      if (pos >= bytes.length) throw new RangeError('truncated id set');
+      if (pos >= bytes.length) throw new RangeError('truncated term record');
       const byte = bytes[pos++]!;
       result += (byte & 0x7f) * 2 ** shift;
       if (byte < 0x80) return result;
       shift += 7;
-      if (shift > 28) throw new RangeError('varint too long in id set');
+      if (shift > 28) throw new RangeError('varint too long in term record');
     }
   };
   const count = next();
   const ids = new Uint32Array(count);
+  const tfs = new Uint32Array(count);
   let previous = -1;
   for (let i = 0; i < count; i++) {
-    previous = previous + next() + 1;
+    const value = next();
+    const flagged = value % 2 === 1;
+    const half = (value - (flagged ? 1 : 0)) / 2;
+    previous = gaps ? previous + half + 1 : half;
     ids[i] = previous;
+    tfs[i] = flagged ? next() + 2 : 1;
   }
-  return { ids, end: pos };
+  return { ids, tfs, end: pos };
 }
 
-/** Encodes one set (any order, distinct) to its own buffer. */
-export function encodeIdSet(ids: Uint32Array): Uint8Array {
-  const sorted = ids.slice().sort();
-  const writer = new ByteWriter(sorted.length * 2 + 8);
-  writer.writeIdSet(sorted, sorted.length);
+/** Positions within one document that a 64-bit sort key can carry next to a 32-bit id. */
+const WIDE_POSITIONS = 2 ** 21;
+let narrowKeys = new Uint32Array(4096);
+let wideKeys = new Float64Array(4096);
+let sortedTfs = new Uint32Array(4096);
+
+/**
+ * Sorts the distinct `ids[0..count)` ascending in place, moving each `tfs[i]` along. Each pair
+ * becomes one number, id × 2^b + position, so that a typed array's native numeric sort does the
+ * work: a comparator sort, or a lookup table indexed by id, costs several times more on the hot
+ * path. The key is a Uint32 when the ids leave room for the position bits (the usual case: a
+ * few hundred terms, ids below 2^22), else a Float64, which sorts about three times slower.
+ */
+export function sortTermCounts(ids: Uint32Array, tfs: Uint32Array, count: number): void {
+  if (count < 2) return;
+  let maxId = 0;
+  for (let i = 0; i < count; i++) if (ids[i]! > maxId) maxId = ids[i]!;
+  const bits = 32 - Math.clz32(count - 1);
+  if (sortedTfs.length < count) {
+    narrowKeys = new Uint32Array(count * 2);
+    wideKeys = new Float64Array(count * 2);
+    sortedTfs = new Uint32Array(count * 2);
+  }
+  if (maxId < 2 ** (32 - bits)) {
+    const scale = 2 ** bits;
+    const mask = scale - 1;
+    const keys = narrowKeys.subarray(0, count);
+    for (let i = 0; i < count; i++) keys[i] = ids[i]! * scale + i;
+    keys.sort();
+    for (let j = 0; j < count; j++) {
+      const key = keys[j]!;
+      ids[j] = key >>> bits;
+      sortedTfs[j] = tfs[key & mask]!;
+    }
+  } else if (count <= WIDE_POSITIONS) {
+    const keys = wideKeys.subarray(0, count);
+    for (let i = 0; i < count; i++) keys[i] = ids[i]! * WIDE_POSITIONS + i;
+    keys.sort();
+    for (let j = 0; j < count; j++) {
+      const key = keys[j]!;
+      const position = key % WIDE_POSITIONS;
+      ids[j] = (key - position) / WIDE_POSITIONS;
+      sortedTfs[j] = tfs[position]!;
+    }
+  } else {
+    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => ids[a]! - ids[b]!);
+    const byId = order.map((i) => [ids[i]!, tfs[i]!] as const);
+    for (let j = 0; j < count; j++) [ids[j], sortedTfs[j]] = byId[j]!;
+  }
+  tfs.set(sortedTfs.subarray(0, count));
+}
+
+/** Encodes one document's terms (`ids` in any order, distinct; `tfs` aligned) to its own buffer. */
+export function encodeTermCounts(ids: ArrayLike<number>, tfs: ArrayLike<number>): Uint8Array {
+  const sortedIds = Uint32Array.from(ids);
+  const alignedTfs = Uint32Array.from(tfs);
+  sortTermCounts(sortedIds, alignedTfs, sortedIds.length);
+  const writer = new ByteWriter(ids.length * 3 + 8);
+  writer.writeTermCounts(sortedIds, alignedTfs, sortedIds.length);
   return writer.take();
 }

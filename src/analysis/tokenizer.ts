@@ -112,7 +112,8 @@ function astralClass(cp: number): number {
   return cls;
 }
 
-interface Sink {
+/** Where the tokeniser puts words: a `Set` of distinct words, or a `TermCounts`. */
+export interface TermSink {
   add(term: string): unknown;
 }
 
@@ -135,7 +136,7 @@ function widthAt(s: string, i: number): number {
 const NOT_WORD = 1;
 const HAS_APOSTROPHE = 2;
 
-function emit(s: string, start: number, end: number, sink: Sink): void {
+function emit(s: string, start: number, end: number, sink: TermSink): void {
   if (end > start && end - start <= MAX_TOKEN_LENGTH) sink.add(s.slice(start, end));
 }
 
@@ -144,7 +145,7 @@ function emitWithApostrophes(
   start: number,
   end: number,
   elide: boolean,
-  sink: Sink,
+  sink: TermSink,
 ): void {
   while (start < end && CLASS[s.charCodeAt(start)] === APOSTROPHE) start++;
   while (end > start && CLASS[s.charCodeAt(end - 1)] === APOSTROPHE) end--;
@@ -175,7 +176,7 @@ function emitWithApostrophes(
 }
 
 /** Scans letters, digits, underscores and apostrophes from start; returns where the run ends. */
-function latinRun(s: string, start: number, end: number, elide: boolean, sink: Sink): number {
+function latinRun(s: string, start: number, end: number, elide: boolean, sink: TermSink): number {
   let flags = 0;
   let i = start;
   while (i < end) {
@@ -240,7 +241,7 @@ function localeFor(cls: number, hasKana: boolean, lang: string): string {
   }
 }
 
-function emitSegment(segment: Intl.SegmentData, sink: Sink): void {
+function emitSegment(segment: Intl.SegmentData, sink: TermSink): void {
   if (segment.isWordLike === true && segment.segment.length <= MAX_TOKEN_LENGTH) {
     sink.add(segment.segment);
   }
@@ -252,7 +253,7 @@ function emitSegment(segment: Intl.SegmentData, sink: Sink): void {
  * the cut are kept and the next piece starts at the first segment that was not; a single
  * segment as long as a whole piece is the only thing ever split.
  */
-function segmentRun(s: string, start: number, end: number, lang: string, sink: Sink): number {
+function segmentRun(s: string, start: number, end: number, lang: string, sink: TermSink): number {
   const first = classAt(s, start, end);
   const group = first === KANA ? HAN : first;
   let hasKana = first === KANA;
@@ -293,7 +294,7 @@ function segmentRun(s: string, start: number, end: number, lang: string, sink: S
   return runEnd;
 }
 
-function scanRange(s: string, start: number, end: number, lang: string, sink: Sink): void {
+function scanRange(s: string, start: number, end: number, lang: string, sink: TermSink): void {
   const elide = ELISION_LANGUAGES.has(lang);
   let i = start;
   while (i < end) {
@@ -336,7 +337,7 @@ function isLink(chunk: string): boolean {
 const LINK_MARKERS = ['://', 'www.', '@'] as const;
 
 /** Scans around URL and e-mail chunks; only texts containing a marker pay for this. */
-function scanSkippingLinks(s: string, lang: string, sink: Sink): void {
+function scanSkippingLinks(s: string, lang: string, sink: TermSink): void {
   // Next occurrence of each marker, refreshed only once passed, so the search stays linear.
   const next = LINK_MARKERS.map((needle) => s.indexOf(needle));
   let scanned = 0;
@@ -376,7 +377,7 @@ function prepare(text: string, lang: string): string {
   return s;
 }
 
-function run(text: string, lang: string, sink: Sink): void {
+function run(text: string, lang: string, sink: TermSink): void {
   const s = prepare(text, lang);
   if (s.indexOf('://') < 0 && s.indexOf('www.') < 0 && s.indexOf('@') < 0) {
     scanRange(s, 0, s.length, lang, sink);
@@ -385,8 +386,8 @@ function run(text: string, lang: string, sink: Sink): void {
   }
 }
 
-/** Adds every word of text to out; the hot path for DF counting. */
-export function addTerms(text: string, lang: string, out: Set<string>): void {
+/** Adds every word of text to out, once per occurrence; the hot path of counting. */
+export function addTerms(text: string, lang: string, out: TermSink): void {
   run(text, lang, out);
 }
 

@@ -1,8 +1,9 @@
 /**
- * The piscina worker: a thin wrapper that turns NDJSON or BSON chunks into per-document term sets. In a
- * full count it keeps this thread's document frequencies (and, when they are to be stored, each
- * document's term ids) until the job drains them, which keeps per-term work off the main
- * thread; in a delta it returns the changed documents for the job to apply.
+ * The piscina worker: a thin wrapper that turns NDJSON or BSON chunks into per-document term
+ * counts. In a full count it keeps this thread's document and collection frequencies (and, when
+ * they are to be stored, each document's term ids and frequencies) until the job drains them,
+ * which keeps per-term work off the main thread; in a delta it returns the changed documents for
+ * the job to apply.
  */
 import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
@@ -23,6 +24,7 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from './protocol.js';
+import { TermCounts } from './term-counts.js';
 import { TimePrefilter } from './time-prefilter.js';
 import { addTerms, normalizeLanguage } from './tokenizer.js';
 
@@ -30,7 +32,8 @@ const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
 const counter = new FullCounter(settings.keepRecords);
-const terms = new Set<string>();
+const terms = new TermCounts();
+const NO_TERMS = new Uint32Array(0);
 const detector = settings.detectLanguage ? await loadDetector() : null;
 // Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
 const prefilter =
@@ -96,6 +99,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
           updatedAtMs: doc.updatedAtMs,
           deleted: true,
           terms: [],
+          tfs: NO_TERMS,
         });
       }
       return;
@@ -117,7 +121,8 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
         lang: language.lang,
         updatedAtMs: doc.updatedAtMs,
         deleted: false,
-        terms: [...terms],
+        terms: terms.terms.slice(),
+        tfs: terms.tfs.slice(0, terms.size),
       });
     } else {
       counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
@@ -177,7 +182,7 @@ function drain(): unknown {
   };
   return transferring(
     result,
-    result.tables.map((table) => table.counts.buffer),
+    result.tables.flatMap((table) => [table.counts.buffer, table.cf.buffer]),
   );
 }
 

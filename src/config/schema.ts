@@ -174,7 +174,8 @@ export const schema: SchemaOf<Config> = {
       default: 0.15,
     }),
     maxStopwords: integer({
-      description: 'Most stopwords published per language, highest document ratio first.',
+      description:
+        'Most stopwords published per language, highest confidence first (df/N discounted for burstiness by residual IDF).',
       default: 500,
       min: 1,
     }),

@@ -1,7 +1,7 @@
 /**
  * Runs the analysis of a corpus through the piscina pool: the main thread only reads chunks (NDJSON
  * lines or raw BSON documents) and hands them over; the workers parse, validate, tokenise and
- * count; at the end every worker's document frequencies are drained and merged.
+ * count; at the end every worker's document and collection frequencies are drained and merged.
  */
 import { Piscina } from 'piscina';
 import { type DfTables, localToGlobal, mergeTables, rankTerms } from '../analysis/df-table.js';
@@ -61,11 +61,14 @@ export interface RankedLanguage {
   readonly n: number;
   /** Index = global term id, most frequent first. */
   readonly terms: readonly string[];
-  readonly counts: Uint32Array;
+  /** Document frequency by global term id. */
+  readonly df: Uint32Array;
+  /** Collection frequency by global term id. */
+  readonly cf: Float64Array;
 }
 
 export interface AnalysisOutcome {
-  /** Full mode: the merged document frequencies. Empty in delta mode. */
+  /** Full mode: the merged document and collection frequencies. Empty in delta mode. */
   readonly tables: DfTables;
   /** Full mode with `keepRecords`: the ranked dictionaries, in language order. */
   readonly ranked: readonly RankedLanguage[];
@@ -220,8 +223,8 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
         const globalIds = new Map<string, Map<string, number>>();
         for (const lang of [...tables.keys()].sort()) {
           const table = tables.get(lang)!;
-          const { terms, counts } = rankTerms(table.df);
-          ranked.push({ lang, n: table.n, terms, counts });
+          const { terms, df, cf } = rankTerms(table);
+          ranked.push({ lang, n: table.n, terms, df, cf });
           globalIds.set(lang, new Map(terms.map((term, id) => [term, id])));
         }
         const maps = new Map<string, Map<string, Uint32Array>>();

@@ -41,7 +41,10 @@ export interface JobResult {
   timestamp: string;
   runId: string;
   mode: 'delta' | 'full';
-  /** Why a run counted the whole corpus: requested, noState, stateUnreadable, analyzerChanged, … */
+  /**
+   * Why a run counted the whole corpus: requested, noState, stateUnreadable, schemaChanged,
+   * analyzerChanged, …
+   */
   modeReason?: string;
   dryRun: boolean;
   version: number | null;

@@ -383,12 +383,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
             language.lang,
             language.n,
             language.terms,
-            language.counts,
+            language.df,
+            language.cf,
           );
         }
         activeBuild.store.finishLoad(checkpoint);
         let occurrences = 0;
-        for (const language of outcome.ranked) for (const c of language.counts) occurrences += c;
+        for (const language of outcome.ranked) for (const c of language.df) occurrences += c;
         result.state = {
           documents: stats.counted,
           recordBytes,
@@ -406,7 +407,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       for (const { lang, n } of deltaStore.languages()) {
         if (n === 0) continue;
         const minDf = Math.max(1, Math.ceil(minRatio * n - 1e-9));
-        fromState.set(lang, { n, df: deltaStore.termsAtLeast(lang, minDf) });
+        fromState.set(lang, { n, ...deltaStore.termsAtLeast(lang, minDf) });
       }
       return fromState;
     });

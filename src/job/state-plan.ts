@@ -1,11 +1,17 @@
 /**
  * Decides whether a run applies a delta to the stored state or recounts the whole corpus, and
  * from where its window starts. The state is a cache of corpus statistics: when it is missing,
- * unreadable or was built by another analyzer, the answer is a full recount, never a guess.
+ * unreadable, was built by another analyzer or under another state schema, the answer is a full
+ * recount, never a guess.
  */
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
 import type { Config } from '../config/types.js';
-import { CheckpointCorruptError, type DfStore, StateCorruptError } from '../state/df-store.js';
+import {
+  CheckpointCorruptError,
+  type DfStore,
+  StateCorruptError,
+  StateSchemaError,
+} from '../state/df-store.js';
 import type { StateDir } from '../state/state-dir.js';
 import { ConfigError, StateError } from './errors.js';
 
@@ -14,6 +20,7 @@ export type FullReason =
   | 'noState'
   | 'noCheckpoint'
   | 'stateUnreadable'
+  | 'schemaChanged'
   | 'checkpointCorrupt'
   | 'analyzerChanged';
 
@@ -54,6 +61,14 @@ export async function planRun(
   try {
     store = stateDir.openCurrent(current);
   } catch (error) {
+    // Written by another version of the job (the stored counts differ in kind, not in value).
+    if (error instanceof StateSchemaError) {
+      return {
+        mode: 'full',
+        reason: 'schemaChanged',
+        warning: `${error.message}; recounting in full`,
+      };
+    }
     if (error instanceof StateCorruptError) {
       return {
         mode: 'full',

@@ -65,6 +65,21 @@ describe('state recovery', () => {
     expect(next.json).toMatchObject({ success: true, mode: 'delta' });
   });
 
+  it('a state of an older schema means a full recount, reported as such', async () => {
+    const { stateDir, args } = await freshState('oldschema');
+    const db = new Database(await databaseOf(stateDir));
+    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schemaVersion'").run();
+    db.close();
+    const run = await runCli(args, { env: env('oldschema') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ success: true, mode: 'full', modeReason: 'schemaChanged' });
+    expect(String(run.json?.warnings)).toMatch(
+      /has schema version 1; this version reads 2; recounting in full/,
+    );
+    const next = await runCli(args, { env: env('oldschema') });
+    expect(next.json).toMatchObject({ success: true, mode: 'delta' });
+  });
+
   it('a damaged checkpoint stops the run with a clear error, or recounts when configured', async () => {
     const { stateDir, args } = await freshState('badcheckpoint');
     const db = new Database(await databaseOf(stateDir));

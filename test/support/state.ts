@@ -1,6 +1,6 @@
 /**
- * What a run left behind, read back for comparison: the stored document frequencies of a state
- * directory and the live lists of a key prefix.
+ * What a run left behind, read back for comparison: the stored document and collection
+ * frequencies of a state directory and the live lists of a key prefix.
  */
 import type { createClient } from 'redis';
 import { fromDist } from './dist.js';
@@ -8,9 +8,12 @@ import { fromDist } from './dist.js';
 const { StateDir } =
   await fromDist<typeof import('../../src/state/state-dir.js')>('state/state-dir.js');
 
-export type Tables = Record<string, { n: number; df: Record<string, number> }>;
+export type Tables = Record<
+  string,
+  { n: number; df: Record<string, number>; cf: Record<string, number> }
+>;
 
-/** N and every non-zero document frequency per language, in a stable order. */
+/** N and every non-zero document frequency and collection frequency per language, in a stable order. */
 export async function stateTables(stateDir: string): Promise<Tables> {
   const state = new StateDir(stateDir);
   const current = await state.current();
@@ -19,7 +22,11 @@ export async function stateTables(stateDir: string): Promise<Tables> {
   try {
     const out: Tables = {};
     for (const [lang, t] of store.exportTables())
-      out[lang] = { n: t.n, df: Object.fromEntries([...t.df].sort()) };
+      out[lang] = {
+        n: t.n,
+        df: Object.fromEntries([...t.df].sort()),
+        cf: Object.fromEntries([...t.cf].sort()),
+      };
     return out;
   } finally {
     store.close();

@@ -30,7 +30,7 @@ function selection(
   return {
     lang,
     documents: 500,
-    words: list.map((word) => ({ word, df: 400, confidence: 0.8 })),
+    words: list.map((word) => ({ word, df: 400, cf: 400, confidence: 0.8 })),
     published: list.length > 0,
     skipped: list.length > 0 ? null : 'noStopwords',
     added: list.length - kept,
@@ -164,8 +164,8 @@ describe('checkGuardrails', () => {
     const live = liveOf({ en: words('en', 0, 25), fr: words('fr', 0, 25) });
     const df = (list: readonly string[]) => new Map(list.map((w) => [w, 90]));
     const tables: DfTables = new Map([
-      ['en', { n: 100, df: df(words('en', 0, 25)) }],
-      ['fr', { n: 4, df: df(words('fr', 0, 25)) }],
+      ['en', { n: 100, df: df(words('en', 0, 25)), cf: df(words('en', 0, 25)) }],
+      ['fr', { n: 4, df: df(words('fr', 0, 25)), cf: df(words('fr', 0, 25)) }],
     ]);
     const selections = selectStopwords(tables, live, selectionRules);
     const violations = checkGuardrails(selections, live, rules);

@@ -1,0 +1,162 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeTermCounts, readTermCounts } from '../../src/analysis/term-ids.js';
+import {
+  DfStore,
+  STATE_SCHEMA_VERSION,
+  StateCorruptError,
+  StateSchemaError,
+  type StoredCheckpoint,
+} from '../../src/state/df-store.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'swr-dfstore-'));
+});
+
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+const checkpoint: StoredCheckpoint = {
+  schemaVersion: STATE_SCHEMA_VERSION,
+  windowEnd: '2026-11-30T00:00:00.000Z',
+  lastKey: null,
+  analysisKey: 'test',
+  runId: 'r1',
+  mode: 'full',
+  writtenAt: '2026-11-30T00:00:00.000Z',
+};
+
+/** en: a = "the the cat", b = "the dog dog dog"; ids by df: the 0, cat 1, dog 2. */
+function build(name: string): string {
+  const path = join(dir, `${name}.sqlite`);
+  const store = DfStore.create(path);
+  store.loadLanguage('en', 2, ['the', 'cat', 'dog'], [2, 1, 1], [3, 1, 3]);
+  const a = encodeTermCounts([0, 1], [2, 1]);
+  const b = encodeTermCounts([0, 2], [1, 3]);
+  const records = new Uint8Array(a.length + b.length);
+  records.set(a);
+  records.set(b, a.length);
+  store.loadDocuments(
+    ['a', 'b'],
+    ['en'],
+    new Uint16Array([0, 0]),
+    new Float64Array([100, 100]),
+    records,
+    new Uint32Array([a.length, records.length]),
+  );
+  store.finishLoad(checkpoint);
+  store.close();
+  return path;
+}
+
+function tables(store: DfStore): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [lang, t] of store.exportTables()) {
+    out[lang] = { n: t.n, df: Object.fromEntries(t.df), cf: Object.fromEntries(t.cf) };
+  }
+  return out;
+}
+
+describe('DfStore', () => {
+  it('loads a full count and reads df and cf back', () => {
+    const store = DfStore.open(build('load'));
+    expect(tables(store)).toEqual({
+      en: { n: 2, df: { the: 2, cat: 1, dog: 1 }, cf: { the: 3, cat: 1, dog: 3 } },
+    });
+    const selected = store.termsAtLeast('en', 2);
+    expect([Object.fromEntries(selected.df), Object.fromEntries(selected.cf)]).toEqual([
+      { the: 2 },
+      { the: 3 },
+    ]);
+    expect(store.readCheckpoint()).toEqual(checkpoint);
+    store.close();
+  });
+
+  it('applies updates, moves, deletes and re-deliveries exactly, occurrences included', () => {
+    const store = DfStore.open(build('delta'));
+    const tx = store.begin();
+    // a: "the the cat" -> "cat cat cat bird"; b moves to fr; c is new; a repeated and a stale c.
+    const a = { id: 'a', updatedAtMs: 200, deleted: false, lang: 'en' };
+    tx.apply({ ...a, terms: ['cat', 'bird'], tfs: [3, 1] });
+    tx.apply({ ...a, terms: ['cat', 'bird'], tfs: [3, 1] });
+    tx.apply({ id: 'b', updatedAtMs: 200, deleted: false, lang: 'fr', terms: ['le'], tfs: [2] });
+    tx.apply({ id: 'c', updatedAtMs: 300, deleted: false, lang: 'en', terms: ['the'], tfs: [4] });
+    tx.apply({ id: 'c', updatedAtMs: 250, deleted: false, lang: 'en', terms: ['x'], tfs: [1] });
+    tx.flush();
+    expect(tables(store)).toEqual({
+      en: { n: 2, df: { the: 1, cat: 1, bird: 1 }, cf: { the: 4, cat: 3, bird: 1 } },
+      fr: { n: 1, df: { le: 1 }, cf: { le: 2 } },
+    });
+    expect(tx.stats).toMatchObject({ inserted: 1, unchanged: 1, movedLanguage: 1, stale: 1 });
+    // A tombstone gives back everything the stored version contributed.
+    tx.apply({ id: 'a', updatedAtMs: 400, deleted: true, lang: 'en', terms: [], tfs: [] });
+    tx.flush();
+    expect(tables(store)).toEqual({
+      en: { n: 1, df: { the: 1 }, cf: { the: 4 } },
+      fr: { n: 1, df: { le: 1 }, cf: { le: 2 } },
+    });
+    tx.writeCheckpoint({ ...checkpoint, mode: 'delta', runId: 'r2' });
+    tx.commit();
+    store.close();
+  });
+
+  it('stores a new term with the next free id and its record with term frequencies', () => {
+    const path = build('record');
+    const store = DfStore.open(path);
+    const tx = store.begin();
+    tx.apply({
+      id: 'd',
+      updatedAtMs: 500,
+      deleted: false,
+      lang: 'en',
+      terms: ['zebra', 'the', 'dog'],
+      tfs: [2, 1, 5],
+    });
+    tx.flush();
+    tx.commit();
+    store.close();
+    const db = new Database(path, { readonly: true });
+    const record = db.prepare("SELECT terms FROM docs WHERE id = 'd'").pluck().get() as Buffer;
+    const zebra = db.prepare("SELECT id, df, cf FROM terms WHERE term = 'zebra'").get();
+    db.close();
+    const { ids, tfs } = readTermCounts(record);
+    expect([...ids]).toEqual([0, 2, 3]);
+    expect([...tfs]).toEqual([1, 5, 2]);
+    expect(zebra).toEqual({ id: 3, df: 1, cf: 2 });
+  });
+
+  it('refuses counts that the stored records cannot explain', () => {
+    const path = build('corrupt');
+    const db = new Database(path);
+    db.prepare("UPDATE terms SET cf = 1 WHERE term = 'dog'").run();
+    db.close();
+    const store = DfStore.open(path);
+    const tx = store.begin();
+    tx.apply({ id: 'b', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
+    expect(() => tx.flush()).toThrow(StateCorruptError);
+    tx.rollback();
+    store.close();
+  });
+
+  it('reports a store of another schema version as such', () => {
+    const path = build('schema');
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schemaVersion'").run();
+    db.close();
+    let error: unknown;
+    try {
+      DfStore.open(path);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StateSchemaError);
+    expect((error as StateSchemaError).found).toBe('1');
+    expect((error as Error).message).toMatch(/schema version 1; this version reads 2/);
+  });
+});

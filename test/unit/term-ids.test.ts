@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ByteWriter,
+  encodeTermCounts,
+  readTermCounts,
+  sortTermCounts,
+} from '../../src/analysis/term-ids.js';
+
+function write(ids: number[], tfs: number[]): number[] {
+  const writer = new ByteWriter(4);
+  writer.writeTermCounts(new Uint32Array(ids), new Uint32Array(tfs), ids.length);
+  return [...writer.bytes()];
+}
+
+describe('term records', () => {
+  it('writes gap × 2 with a flag for tf > 1, followed by tf − 2', () => {
+    // ids 0, 1, 5, 200 with tf 1, 2, 1, 130:
+    // count 4; gap 0 → 0; gap 0 flagged → 1, tf−2 = 0; gap 3 → 6; gap 194 flagged → 389
+    // (0x85 0x03), tf−2 = 128 (0x80 0x01).
+    expect(write([0, 1, 5, 200], [1, 2, 1, 130])).toEqual([4, 0, 1, 0, 6, 0x85, 0x03, 0x80, 0x01]);
+    expect(write([], [])).toEqual([0]);
+  });
+
+  it('keeps the common case at one byte per term: gaps under 64 with tf 1', () => {
+    const ids = Array.from({ length: 100 }, (_, i) => i * 64);
+    expect(
+      write(
+        ids,
+        ids.map(() => 1),
+      ),
+    ).toHaveLength(1 + 100);
+    const wider = Array.from({ length: 100 }, (_, i) => i * 65);
+    expect(
+      write(
+        wider,
+        wider.map(() => 1),
+      ),
+    ).toHaveLength(1 + 1 + 99 * 2);
+  });
+
+  it('reads back what it wrote, at any offset, with large ids and counts', () => {
+    const writer = new ByteWriter(2);
+    writer.writeVarint(7);
+    const ids = [3, 4, 1000, 70_000, 2 ** 31 + 5, 2 ** 32 - 1];
+    const tfs = [1, 3, 1, 2 ** 20, 1, 2 ** 32 - 1];
+    writer.writeTermCounts(new Uint32Array(ids), new Uint32Array(tfs), ids.length);
+    writer.writeTermCounts(new Uint32Array([9]), new Uint32Array([2]), 1);
+    const bytes = writer.take();
+    const first = readTermCounts(bytes, 1);
+    expect([...first.ids]).toEqual(ids);
+    expect([...first.tfs]).toEqual(tfs);
+    const second = readTermCounts(bytes, first.end);
+    expect([...second.ids]).toEqual([9]);
+    expect([...second.tfs]).toEqual([2]);
+    expect(second.end).toBe(bytes.length);
+  });
+
+  it('writes ids themselves, in any order, without gaps', () => {
+    const writer = new ByteWriter(4);
+    writer.writeTermCounts(new Uint32Array([70, 3, 64]), new Uint32Array([1, 5, 1]), 3, false);
+    // 70 × 2 = 140 (0x8c 0x01); 3 × 2 + 1 = 7, tf − 2 = 3; 64 × 2 = 128 (0x80 0x01).
+    expect([...writer.bytes()]).toEqual([3, 0x8c, 0x01, 7, 3, 0x80, 0x01]);
+    const { ids, tfs, end } = readTermCounts(writer.bytes(), 0, false);
+    expect([[...ids], [...tfs], end]).toEqual([[70, 3, 64], [1, 5, 1], 7]);
+  });
+
+  it('sorts ids with their counts when encoding one document', () => {
+    const bytes = encodeTermCounts([9, 2, 5], [4, 1, 2]);
+    const { ids, tfs } = readTermCounts(bytes);
+    expect([...ids]).toEqual([2, 5, 9]);
+    expect([...tfs]).toEqual([1, 2, 4]);
+  });
+
+  it('sorts ids with their counts on both key widths', () => {
+    // Four terms need 2 position bits: ids below 2^30 take 32-bit keys, larger ones 64-bit keys.
+    for (const base of [7, 2 ** 30 - 10, 2 ** 32 - 10]) {
+      const ids = new Uint32Array([base + 3, base, base + 9, base + 1]);
+      const tfs = new Uint32Array([30, 1, 90, 10]);
+      sortTermCounts(ids, tfs, 4);
+      expect([...ids]).toEqual([base, base + 1, base + 3, base + 9]);
+      expect([...tfs]).toEqual([1, 10, 30, 90]);
+    }
+    // Only the first `count` are sorted; 1000 terms need 10 position bits.
+    const ids = Uint32Array.from({ length: 1001 }, (_, i) => ((i * 7919) % 1000) * 4096);
+    ids[1000] = 0;
+    const tfs = Uint32Array.from(ids, (id, i) => (i === 1000 ? 0 : id / 4096 + 1));
+    sortTermCounts(ids, tfs, 1000);
+    expect([...ids.subarray(0, 1000)]).toEqual(Array.from({ length: 1000 }, (_, i) => i * 4096));
+    expect([...tfs.subarray(0, 1000)]).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(tfs[1000]).toBe(0);
+  });
+
+  it('refuses truncated records', () => {
+    const bytes = Uint8Array.from(write([0, 300], [1, 5]));
+    expect(() => readTermCounts(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+  });
+});
