@@ -22,6 +22,8 @@ export interface WorkerSettings {
   readonly windowEndMs: number;
   /** Detect the language of documents whose language field is missing or malformed. */
   readonly detectLanguage: boolean;
+  /** BCP-47 tags counted as languages of their own rather than under their primary subtag. */
+  readonly languageVariants: readonly string[];
 }
 
 export interface AnalyzeTask {

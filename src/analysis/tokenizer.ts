@@ -404,8 +404,25 @@ export function tokenize(text: string, lang: string): string[] {
 
 const LANGUAGE_TAG = /^([a-z]{2,3})(?:-[a-z0-9]{1,8})*$/;
 
-/** Primary language subtag of a BCP-47-like value; anything unusable becomes `und`. */
-export function normalizeLanguage(value: unknown): {
+/**
+ * Language variants kept apart from their primary language: lower-case tag -> the tag as
+ * configured (`pt-BR`). A document tagged with a variant or a more specific tag (`zh-Hant-TW`
+ * for `zh-Hant`) is counted under the variant.
+ */
+export type LanguageVariants = ReadonlyMap<string, string>;
+
+export function languageVariants(tags: readonly string[]): LanguageVariants {
+  return new Map(tags.map((tag) => [tag.toLowerCase(), tag]));
+}
+
+/**
+ * Primary language subtag of a BCP-47-like value (`en-US` -> `en`), or the longest configured
+ * variant it falls under; anything unusable becomes `und`.
+ */
+export function normalizeLanguage(
+  value: unknown,
+  variants?: LanguageVariants,
+): {
   lang: string;
   problem: null | 'missing' | 'invalid';
 } {
@@ -415,5 +432,12 @@ export function normalizeLanguage(value: unknown): {
   if (tag === '') return { lang: 'und', problem: 'missing' };
   const match = LANGUAGE_TAG.exec(tag);
   if (match === null) return { lang: 'und', problem: 'invalid' };
+  if (variants !== undefined && variants.size > 0) {
+    // Longest prefix first: `zh-hant-tw`, then `zh-hant`.
+    for (let end = tag.length; end > match[1]!.length; end = tag.lastIndexOf('-', end - 1)) {
+      const variant = variants.get(tag.slice(0, end));
+      if (variant !== undefined) return { lang: variant, problem: null };
+    }
+  }
   return { lang: match[1]!, problem: null };
 }

@@ -26,7 +26,7 @@ import type {
 } from './protocol.js';
 import { TermCounts } from './term-counts.js';
 import { TimePrefilter } from './time-prefilter.js';
-import { addTerms, normalizeLanguage } from './tokenizer.js';
+import { addTerms, languageVariants, normalizeLanguage } from './tokenizer.js';
 
 const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;
@@ -34,6 +34,7 @@ const validator = new DocumentValidator(settings);
 const counter = new FullCounter(settings.keepRecords);
 const terms = new TermCounts();
 const NO_TERMS = new Uint32Array(0);
+const variants = languageVariants(settings.languageVariants);
 const detector = settings.detectLanguage ? await loadDetector() : null;
 // Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
 const prefilter =
@@ -89,7 +90,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
       beforeWindow++;
       return;
     }
-    let language = normalizeLanguage(doc.rawLang);
+    let language = normalizeLanguage(doc.rawLang, variants);
     if (doc.deleted) {
       deleted++;
       if (delta) {

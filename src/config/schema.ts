@@ -179,6 +179,23 @@ export const schema: SchemaOf<Config> = {
       default: 500,
       min: 1,
     }),
+    languageVariants: textList({
+      description:
+        'BCP-47 tags published as lists of their own (e.g. pt-BR, zh-Hant) instead of under their primary language; more specific tags fall under them (zh-Hant-TW under zh-Hant).',
+      default: [],
+      minItems: 0,
+      check: (value) => {
+        if (!/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})+$/.test(value)) {
+          return 'must be a BCP-47 tag with at least one subtag after the language, such as pt-BR or zh-Hant';
+        }
+        try {
+          Intl.getCanonicalLocales(value);
+          return null;
+        } catch {
+          return 'must be a well-formed BCP-47 tag, such as pt-BR or zh-Hant';
+        }
+      },
+    }),
     detectLanguage: oneOf(['off', 'on'], {
       description:
         'on: a document whose language is missing or malformed gets the language its text reliably shows (ELD n-gram detector, about 0.4 ms per 600 characters); otherwise it counts under und, which is never published.',

@@ -51,6 +51,8 @@ export interface AnalysisConfig {
   readonly maxStopwords: number;
   /** `on`: documents without a usable language field get one detected from their text. */
   readonly detectLanguage: 'off' | 'on';
+  /** BCP-47 tags (`pt-BR`, `zh-Hant`) published as lists of their own. */
+  readonly languageVariants: readonly string[];
 }
 
 /** Checks of the new lists against the live ones before a publish; `run --force` overrides them. */

@@ -300,6 +300,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
           windowEndMs: windowEnd.getTime(),
           detectLanguage: config.analysis.detectLanguage === 'on',
+          languageVariants: config.analysis.languageVariants,
         },
         signal,
         onProgress: (count) => options.progress.documents(count),

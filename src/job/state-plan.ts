@@ -40,7 +40,9 @@ export type RunPlan =
 export function analysisKey(config: Config): string {
   const { lang, text } = config.source.fields;
   const detect = config.analysis.detectLanguage === 'on' ? ';detect=eld-2.1.0-small' : '';
-  return `${ANALYZER_VERSION};lang=${lang};text=${text.join(',')}${detect}`;
+  const { languageVariants } = config.analysis;
+  const variants = languageVariants.length === 0 ? '' : `;variants=${languageVariants.join(',')}`;
+  return `${ANALYZER_VERSION};lang=${lang};text=${text.join(',')}${detect}${variants}`;
 }
 
 export async function planRun(

@@ -5,11 +5,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../support/cli.js';
-import { writeCorpus } from '../support/corpus.js';
+import { makeCorpus, writeCorpus } from '../support/corpus.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
-import { stateTables } from '../support/state.js';
+import { liveLists, stateTables } from '../support/state.js';
 
 let redis: RedisServer;
 let dir: string;
@@ -82,5 +83,38 @@ describe('language detection', () => {
     expect(on.tables).toEqual(truth.tables);
     // The reasons stay reported: the field was still missing or malformed.
     expect(onDocs['bad']).toEqual(offDocs['bad']);
+  });
+
+  it('publishes a configured variant as a list of its own', async () => {
+    const docs = makeCorpus({ seed: 12, perLanguage: 60, languages: ['fr'] }).map((d, i) => ({
+      ...d,
+      lang: i % 2 === 0 ? 'fr-CA' : 'fr-FR',
+    }));
+    const file = join(dir, 'variants.ndjson');
+    await writeCorpus(file, docs);
+    const stateDir = join(dir, 'variants');
+    const result = await runCli(
+      ['run', '--source', `file:${file}`, '--redis', redis.url, '--state-dir', stateDir],
+      {
+        env: {
+          STOPWORD_REFRESH_REDIS_KEY_PREFIX: 'variants',
+          STOPWORD_REFRESH_ANALYSIS_MIN_DOCUMENTS: '20',
+          STOPWORD_REFRESH_ANALYSIS_LANGUAGE_VARIANTS: 'fr-CA',
+        },
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const tables = await stateTables(stateDir);
+    expect(Object.keys(tables).sort()).toEqual(['fr', 'fr-CA']);
+    expect(tables['fr-CA']?.n).toBe(30);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const lists = await liveLists(client, 'variants');
+      expect(Object.keys(lists).sort()).toEqual(['fr', 'fr-CA']);
+      expect(Object.keys(lists['fr-CA'] ?? {})).toContain('les');
+    } finally {
+      await client.quit();
+    }
   });
 });

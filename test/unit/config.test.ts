@@ -79,6 +79,7 @@ const defaults: Config = {
     minDocumentRatio: 0.2,
     leaveDocumentRatio: 0.15,
     maxStopwords: 500,
+    languageVariants: [],
     detectLanguage: 'off',
   },
   guardrails: {

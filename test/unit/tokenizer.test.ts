@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ANALYZER_VERSION,
   addTerms,
+  languageVariants,
   normalizeLanguage,
   tokenize,
 } from '../../src/analysis/tokenizer.js';
@@ -361,5 +362,24 @@ describe('normalizeLanguage', () => {
 describe('ANALYZER_VERSION', () => {
   it('is a non-empty version string', () => {
     expect(ANALYZER_VERSION).toMatch(/^tok-\d+$/);
+  });
+});
+
+describe('language variants', () => {
+  const variants = languageVariants(['pt-BR', 'zh-Hant']);
+
+  it('keeps a configured variant, and more specific tags under it, as the configured tag', () => {
+    expect(normalizeLanguage('pt-BR', variants)).toEqual({ lang: 'pt-BR', problem: null });
+    expect(normalizeLanguage('pt_br', variants)).toEqual({ lang: 'pt-BR', problem: null });
+    expect(normalizeLanguage('zh-Hant-TW', variants)).toEqual({ lang: 'zh-Hant', problem: null });
+  });
+
+  it('files every other tag under its primary language, as without variants', () => {
+    expect(normalizeLanguage('pt-PT', variants)).toEqual({ lang: 'pt', problem: null });
+    expect(normalizeLanguage('pt', variants)).toEqual({ lang: 'pt', problem: null });
+    expect(normalizeLanguage('zh-Hans-CN', variants)).toEqual({ lang: 'zh', problem: null });
+    expect(normalizeLanguage('zh-hantx', variants)).toEqual({ lang: 'zh', problem: null });
+    expect(normalizeLanguage('pt-BR')).toEqual({ lang: 'pt', problem: null });
+    expect(normalizeLanguage('not a tag', variants)).toEqual({ lang: 'und', problem: 'invalid' });
   });
 });
