@@ -107,7 +107,7 @@ describe('language detection', () => {
     const tables = await stateTables(stateDir);
     expect(Object.keys(tables).sort()).toEqual(['fr', 'fr-CA']);
     expect(tables['fr-CA']?.n).toBe(30);
-    const client = createClient({ url: redis.url });
+    const client: ReturnType<typeof createClient> = createClient({ url: redis.url });
     await client.connect();
     try {
       const lists = await liveLists(client, 'variants');
