@@ -132,6 +132,34 @@ describe('tokenize: apostrophes', () => {
     ]);
   });
 
+  it('splits Catalan elision', () => {
+    expect(tokenize("L'home va beure d'aigua a l’estació.", 'ca')).toEqual([
+      "l'",
+      'home',
+      'va',
+      'beure',
+      "d'",
+      'aigua',
+      'a',
+      "l'",
+      'estació',
+    ]);
+  });
+
+  it('splits Irish elision', () => {
+    expect(tokenize("D'fhág sé an baile agus m'athair ann.", 'ga')).toEqual([
+      "d'",
+      'fhág',
+      'sé',
+      'an',
+      'baile',
+      'agus',
+      "m'",
+      'athair',
+      'ann',
+    ]);
+  });
+
   it('splits Italian elision', () => {
     expect(tokenize("Dell'anno scorso, l’amica di un po' tutti", 'it')).toEqual([
       "dell'",
@@ -265,6 +293,20 @@ describe('tokenize: scripts without spaces', () => {
     expect(words.length).toBeGreaterThanOrEqual(5);
     expect(words).toContain('ภาษา');
     expect(words).toContain('ของ');
+  });
+
+  it('segments Lao, Khmer and Burmese into words that rebuild the sentence', () => {
+    const cases: Array<[string, string, string]> = [
+      ['lo', 'ພາສາລາວເປັນພາສາທາງການ', 'ເປັນ'],
+      ['km', 'ភាសាខ្មែរជាភាសាផ្លូវការ', 'ជា'],
+      ['my', 'မြန်မာဘာသာစကားသည်ရုံးသုံးဘာသာဖြစ်သည်', 'စကား'],
+    ];
+    for (const [lang, sentence, word] of cases) {
+      const words = tokenize(sentence, lang);
+      expect(words.length, lang).toBeGreaterThanOrEqual(3);
+      expect(words, lang).toContain(word);
+      expect(words.join(''), lang).toBe(sentence);
+    }
   });
 
   it('guesses the locale from the script when the language is unknown', () => {
