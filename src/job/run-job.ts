@@ -14,7 +14,7 @@ import { formatConfidence, type LanguageSelection, selectStopwords } from '../an
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
 import { resolveChecked } from '../config/env-refs.js';
 import type { Config } from '../config/types.js';
-import { MongoSource, MongoSourceError } from '../corpus/mongo-source.js';
+import { type MongoSource, MongoSourceError } from '../corpus/mongo-source.js';
 import { parseSourceUri, SourceUriError } from '../corpus/source-uri.js';
 import type { Logger } from '../ops/logger.js';
 import type { Progress } from '../ops/progress.js';
@@ -44,6 +44,7 @@ import {
   toFailure,
 } from './errors.js';
 import { checkGuardrails, describeViolations } from './guardrails.js';
+import { inspectMongo, mongoInput, openMongo, sourceFailure } from './mongo-input.js';
 import { type JobResult, round } from './result.js';
 import { analysisKey, planRun } from './state-plan.js';
 
@@ -196,36 +197,16 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
 
     if (location.kind === 'mongodb') {
       const mongo = location;
-      source = await phase('source', () =>
-        MongoSource.open({
-          uri: mongo.uri,
-          database: mongo.database,
-          collection: config.source.collection,
-          fields: config.source.fields,
-          readPreference: config.source.readPreference,
-          maxStalenessSeconds: config.source.maxStalenessSeconds,
-          connectTimeoutSeconds: config.source.connectTimeoutSeconds,
-          retries: config.source.retries,
-          pageSize: config.source.batchSize,
-          onRetry: (info) => logger.warn(info, 'MongoDB read failed; retrying'),
-        }).catch((error: unknown) => {
-          throw sourceFailure(error);
-        }),
-      );
-      windowEnd = windowEndFor(
-        options.until,
-        await source.serverTime().catch((error: unknown) => {
-          throw sourceFailure(error);
-        }),
-        config.source.safetyLagSeconds,
-      );
+      const opened = await phase('source', () => openMongo(config, mongo, logger));
+      source = opened;
+      const { serverNow, warning } = await inspectMongo(opened, config);
+      windowEnd = windowEndFor(options.until, serverNow, config.source.safetyLagSeconds);
       result.window = { from: null, to: windowEnd.toISOString() };
-      if (!(await source.hasKeysetIndex().catch(() => true))) {
-        const warning = `the collection ${config.source.collection} has no index on (${config.source.fields.updatedAt}: 1, _id: 1); every page scans the collection (see docs/mongodb.md)`;
+      if (warning !== null) {
         result.warnings.push(warning);
         logger.warn(warning);
       }
-      logger.info({ source: source.location }, 'MongoDB source open');
+      logger.info({ source: opened.location }, 'MongoDB source open');
     }
 
     const plan = await phase('plan', async () => {
@@ -271,20 +252,17 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
         toMs: windowEnd.getTime(),
       };
-      const [total, withoutDate] = await Promise.all([
-        activeSource.count(window),
-        plan.mode === 'full' ? activeSource.countUndated() : Promise.resolve(0),
-      ]);
-      if (total !== null) options.progress.total(total);
-      if (withoutDate === null) {
+      const mongo = await mongoInput(activeSource, window, plan.mode === 'full', signal);
+      if (mongo.total !== null) options.progress.total(mongo.total);
+      if (mongo.undated === null) {
         result.warnings.push(
           `could not count the documents whose ${config.source.fields.updatedAt} is not a date`,
         );
       } else {
-        undated = withoutDate;
+        undated = mongo.undated;
       }
-      logger.info({ documents: total }, 'documents in the window');
-      input = { kind: 'chunks', chunks: activeSource.chunks(window, signal) };
+      logger.info({ documents: mongo.total }, 'documents in the window');
+      input = mongo.input;
     }
     const filePath = location.kind === 'file' ? location.path : '';
 
@@ -595,14 +573,6 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     'run finished',
   );
   return result;
-}
-
-/** A source failure as the job reports it: bad connection strings are usage errors (exit 2). */
-function sourceFailure(error: unknown): Error {
-  if (!(error instanceof MongoSourceError)) return error as Error;
-  return error.failure === 'config'
-    ? new ConfigError(error.message, { cause: error })
-    : new SourceError(error.message, { cause: error });
 }
 
 function lockHeldMessage(error: LockHeldError): string {
