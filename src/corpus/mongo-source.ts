@@ -42,6 +42,8 @@ export interface MongoSourceOptions {
   readonly pageSize: number;
   /** Target size of the chunks handed to the workers. */
   readonly chunkBytes?: number;
+  /** A page ends early once it holds this many bytes (default 64 MiB). */
+  readonly pageBytes?: number;
   /** Called before each retry, for the log. */
   readonly onRetry?: (info: RetryInfo) => void;
   /** Backoff before the first retry, doubled each time up to 10 s; for tests. */
@@ -81,9 +83,12 @@ interface Key {
 interface Page {
   readonly documents: readonly Uint8Array[];
   readonly last: Key | null;
+  /** More documents may follow in the window. */
+  readonly full: boolean;
 }
 
 const DEFAULT_CHUNK_BYTES = 128 * 1024;
+const DEFAULT_PAGE_BYTES = 64 * 1024 * 1024;
 const MAX_RETRY_DELAY_MS = 10_000;
 const COUNT_TIME_LIMIT_MS = 60_000;
 
@@ -210,7 +215,7 @@ export class MongoSource {
     while (pending !== null) {
       const page: Page = await pending;
       pending = null;
-      if (page.documents.length === this.options.pageSize && page.last !== null) {
+      if (page.full && page.last !== null) {
         pending = this.page(window, page.last, signal);
         // Awaited on the next turn; until then a failure must not count as unhandled.
         pending.catch(ignore);
@@ -249,21 +254,36 @@ export class MongoSource {
 
   private async page(window: SourceWindow, after: Key | null, signal: AbortSignal): Promise<Page> {
     const { pageSize, fields } = this.options;
-    const documents = await this.withRetries(
-      () =>
-        this.collection
-          .find(this.windowFilter(window, after), {
-            projection: this.projection(),
-            sort: { [fields.updatedAt]: 1, _id: 1 },
-            limit: pageSize,
-            batchSize: pageSize,
-            raw: true,
-          })
-          .toArray() as unknown as Promise<Uint8Array[]>,
-      signal,
-    );
+    const maxBytes = this.options.pageBytes ?? DEFAULT_PAGE_BYTES;
+    const { documents, full } = await this.withRetries(async () => {
+      const cursor = this.collection.find(this.windowFilter(window, after), {
+        projection: this.projection(),
+        sort: { [fields.updatedAt]: 1, _id: 1 },
+        limit: pageSize,
+        batchSize: pageSize,
+        raw: true,
+      });
+      const read: Uint8Array[] = [];
+      let bytes = 0;
+      try {
+        // Whole server batches (at most 16 MiB each), one await per batch.
+        while (await cursor.hasNext()) {
+          for (const raw of cursor.readBufferedDocuments()) {
+            const document = raw as unknown as Uint8Array;
+            read.push(document);
+            bytes += document.byteLength;
+          }
+          // Large documents: end the page early (closing the cursor) and resume after the last
+          // one read, so a page holds about maxBytes at most, plus one server batch.
+          if (bytes >= maxBytes) return { documents: read, full: true };
+        }
+      } finally {
+        await cursor.close();
+      }
+      return { documents: read, full: read.length === pageSize };
+    }, signal);
     const lastBytes = documents.at(-1);
-    if (lastBytes === undefined) return { documents, last: null };
+    if (lastBytes === undefined) return { documents, last: null, full: false };
     const last = BSON.deserialize(lastBytes, { validation: { utf8: false } });
     const updatedAt = valueAt(last, fields.updatedAt);
     if (!(updatedAt instanceof Date)) {
@@ -273,7 +293,7 @@ export class MongoSource {
         'read',
       );
     }
-    return { documents, last: { updatedAt, id: last['_id'] } };
+    return { documents, last: { updatedAt, id: last['_id'] }, full };
   }
 
   private *pack(documents: readonly Uint8Array[]): Generator<CorpusChunk> {
