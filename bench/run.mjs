@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The benchmark of issue 7: the whole pipeline (NDJSON source → analysis → state → selection →
-// publish to a real redis-server), run as the built CLI in a subprocess, on seeded corpora.
+// The benchmark behind the performance targets: the whole pipeline (NDJSON source → analysis →
+// state → selection → publish to a real redis-server), run as the built CLI in a subprocess, on
+// seeded corpora.
 //
 //   npm run bench                                   # 200K and 1M documents, 3 runs, 1 and 2 workers
 //   npm run bench -- --sizes 200000 --runs 3

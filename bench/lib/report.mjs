@@ -299,7 +299,7 @@ export function markdown(report) {
     );
   }
   out.push('');
-  out.push('Targets (issue 7):');
+  out.push('Targets:');
   out.push('');
   out.push('| target | measured | status |');
   out.push('|---|---|---|');
