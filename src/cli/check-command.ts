@@ -10,13 +10,13 @@ import { createClient } from 'redis';
 import { resolveChecked } from '../config/env-refs.js';
 import { configFilePath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { MongoSource } from '../corpus/mongo-source.js';
+import { MongoSource, mongoSourceOptions } from '../corpus/mongo-source.js';
 import { parseSourceUri } from '../corpus/source-uri.js';
 import { ExitCode, toFailure } from '../job/errors.js';
 import { nextRuns, parseCron } from '../ops/cron-expression.js';
 import { alertChecks, type CheckLine, directoryCheck, monitoringChecks } from '../ops/readiness.js';
 import { endpointOf, Scrubber } from '../ops/redact.js';
-import { RedisPublisher, redactUrl } from '../publish/index.js';
+import { publisherOptions, RedisPublisher, redactUrl } from '../publish/index.js';
 import { parseNonEmpty, parseRedisUrl, parseSource } from './options.js';
 import { type CommandContext, printJson } from './shared.js';
 
@@ -150,17 +150,8 @@ async function mongoCheck(
   const name = 'source';
   let source: MongoSource | null = null;
   try {
-    source = await MongoSource.open({
-      uri: location.uri,
-      database: location.database,
-      collection: config.source.collection,
-      fields: config.source.fields,
-      readPreference: config.source.readPreference,
-      maxStalenessSeconds: config.source.maxStalenessSeconds,
-      connectTimeoutSeconds: config.source.connectTimeoutSeconds,
-      retries: 0,
-      pageSize: config.source.batchSize,
-    });
+    // No retries: a check reports what it finds at once.
+    source = await MongoSource.open({ ...mongoSourceOptions(config.source, location), retries: 0 });
     const clock = await source.serverTime();
     const skew = Math.round((Date.now() - clock.getTime()) / 1000);
     const where = `${endpointOf(location.uri)} ${location.database}.${config.source.collection}`;
@@ -203,13 +194,7 @@ async function redisCheck(
     const clusterProblem = await clusterHashTagProblem(url, config);
     if (clusterProblem !== null)
       return { name, status: 'fail', detail: `${shown}: ${clusterProblem}` };
-    publisher = await RedisPublisher.connect({
-      url,
-      keyPrefix: config.redis.keyPrefix,
-      keepVersions: config.redis.keepVersions,
-      connectTimeoutSeconds: config.redis.connectTimeoutSeconds,
-      stagingTtlSeconds: config.redis.stagingTtlSeconds,
-    });
+    publisher = await RedisPublisher.connect(publisherOptions(config.redis, url));
     const live = await publisher.readLive();
     const what =
       live.version === null

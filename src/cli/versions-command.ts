@@ -8,7 +8,7 @@ import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ExitCode } from '../job/errors.js';
-import { RedisPublisher, type VersionInfo } from '../publish/index.js';
+import { publisherOptions, RedisPublisher, type VersionInfo } from '../publish/index.js';
 import { parseNonEmpty, parseRedisUrl } from './options.js';
 import type { CommandContext } from './shared.js';
 
@@ -43,13 +43,9 @@ export function loadOpsConfig(flags: OpsFlags, env: NodeJS.ProcessEnv): Config {
 
 /** Throws `ConfigError` when the URL cannot be resolved, a `PublisherError` when Redis cannot be reached. */
 export function openPublisher(config: Config, env: NodeJS.ProcessEnv): Promise<RedisPublisher> {
-  return RedisPublisher.connect({
-    url: resolveChecked(config.redis.url, 'redis.url', env),
-    keyPrefix: config.redis.keyPrefix,
-    keepVersions: config.redis.keepVersions,
-    connectTimeoutSeconds: config.redis.connectTimeoutSeconds,
-    stagingTtlSeconds: config.redis.stagingTtlSeconds,
-  });
+  return RedisPublisher.connect(
+    publisherOptions(config.redis, resolveChecked(config.redis.url, 'redis.url', env)),
+  );
 }
 
 export function errorMessage(error: unknown): string {

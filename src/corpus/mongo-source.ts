@@ -25,7 +25,7 @@ import {
   MongoServerSelectionError,
   type ReadPreferenceMode,
 } from 'mongodb';
-import type { FieldNames } from '../config/types.js';
+import type { FieldNames, SourceConfig } from '../config/types.js';
 import type { CorpusChunk } from './chunks.js';
 import { redactMongoUri, scrubMongoSecret } from './mongo-uri.js';
 
@@ -48,6 +48,24 @@ export interface MongoSourceOptions {
   readonly onRetry?: (info: RetryInfo) => void;
   /** Backoff before the first retry, doubled each time up to 10 s; for tests. */
   readonly retryDelayMs?: number;
+}
+
+/** The source's options from the `source` section of the configuration. */
+export function mongoSourceOptions(
+  source: SourceConfig,
+  location: { readonly uri: string; readonly database: string },
+): MongoSourceOptions {
+  return {
+    uri: location.uri,
+    database: location.database,
+    collection: source.collection,
+    fields: source.fields,
+    readPreference: source.readPreference,
+    maxStalenessSeconds: source.maxStalenessSeconds,
+    connectTimeoutSeconds: source.connectTimeoutSeconds,
+    retries: source.retries,
+    pageSize: source.batchSize,
+  };
 }
 
 export interface RetryInfo {
@@ -115,11 +133,18 @@ const AUTH_CODES: ReadonlySet<number> = new Set([
 ]);
 
 export class MongoSource {
+  /** Only the fields the job reads leave the server. */
+  private readonly projection: Document;
+
   private constructor(
     private readonly options: MongoSourceOptions,
     private readonly client: MongoClient,
     private readonly collection: Collection<Document>,
-  ) {}
+  ) {
+    const { id, lang, text, updatedAt, deleted } = options.fields;
+    this.projection = { _id: 1 };
+    for (const field of [id, lang, ...text, updatedAt, deleted]) this.projection[field] = 1;
+  }
 
   /** Connects and proves the server answers and accepts the credentials. */
   static async open(options: MongoSourceOptions): Promise<MongoSource> {
@@ -245,19 +270,12 @@ export class MongoSource {
     };
   }
 
-  private projection(): Document {
-    const { id, lang, text, updatedAt, deleted } = this.options.fields;
-    const projection: Document = { _id: 1 };
-    for (const field of [id, lang, ...text, updatedAt, deleted]) projection[field] = 1;
-    return projection;
-  }
-
   private async page(window: SourceWindow, after: Key | null, signal: AbortSignal): Promise<Page> {
     const { pageSize, fields } = this.options;
     const maxBytes = this.options.pageBytes ?? DEFAULT_PAGE_BYTES;
     const { documents, full } = await this.withRetries(async () => {
       const cursor = this.collection.find(this.windowFilter(window, after), {
-        projection: this.projection(),
+        projection: this.projection,
         sort: { [fields.updatedAt]: 1, _id: 1 },
         limit: pageSize,
         batchSize: pageSize,

@@ -4,7 +4,13 @@
  */
 import { resolveChecked } from '../config/env-refs.js';
 import type { Config } from '../config/types.js';
-import { type LiveState, LockHeldError, RedisPublisher, type RunLock } from '../publish/index.js';
+import {
+  type LiveState,
+  LockHeldError,
+  publisherOptions,
+  RedisPublisher,
+  type RunLock,
+} from '../publish/index.js';
 import { ConfigError, PublishError } from './errors.js';
 
 export interface Connection {
@@ -29,13 +35,7 @@ export async function connectRedis(options: {
   let lock: RunLock | null = null;
   try {
     const url = resolveChecked(config.redis.url, 'redis.url', options.env);
-    publisher = await RedisPublisher.connect({
-      url,
-      keyPrefix: config.redis.keyPrefix,
-      keepVersions: config.redis.keepVersions,
-      connectTimeoutSeconds: config.redis.connectTimeoutSeconds,
-      stagingTtlSeconds: config.redis.stagingTtlSeconds,
-    });
+    publisher = await RedisPublisher.connect(publisherOptions(config.redis, url));
     if (!options.dryRun) {
       lock = await publisher.acquireLock({
         runId: options.runId,

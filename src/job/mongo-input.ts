@@ -4,7 +4,12 @@
  * errors: a malformed connection string is a usage error (exit 2), the rest source errors (1).
  */
 import type { Config } from '../config/types.js';
-import { MongoSource, MongoSourceError, type SourceWindow } from '../corpus/mongo-source.js';
+import {
+  MongoSource,
+  MongoSourceError,
+  mongoSourceOptions,
+  type SourceWindow,
+} from '../corpus/mongo-source.js';
 import type { Logger } from '../ops/logger.js';
 import type { CorpusInput } from './analysis-pool.js';
 import { ConfigError, SourceError } from './errors.js';
@@ -15,15 +20,7 @@ export async function openMongo(
   logger: Logger,
 ): Promise<MongoSource> {
   return MongoSource.open({
-    uri: location.uri,
-    database: location.database,
-    collection: config.source.collection,
-    fields: config.source.fields,
-    readPreference: config.source.readPreference,
-    maxStalenessSeconds: config.source.maxStalenessSeconds,
-    connectTimeoutSeconds: config.source.connectTimeoutSeconds,
-    retries: config.source.retries,
-    pageSize: config.source.batchSize,
+    ...mongoSourceOptions(config.source, location),
     onRetry: (info) => logger.warn(info, 'MongoDB read failed; retrying'),
   }).catch((error: unknown) => {
     throw sourceFailure(error);

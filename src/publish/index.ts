@@ -32,3 +32,4 @@ export type {
   VersionInfo,
   WordList,
 } from './types.js';
+export { publisherOptions } from './types.js';

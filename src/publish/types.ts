@@ -1,3 +1,5 @@
+import type { RedisConfig } from '../config/types.js';
+
 export interface PublisherOptions {
   /** `redis[s]://[[user]:password@]host[:port][/db]`; never echoed unredacted. */
   url: string;
@@ -8,6 +10,17 @@ export interface PublisherOptions {
   connectTimeoutSeconds: number;
   /** Lifetime of staging hashes and of a version's keys until its swap persists them. */
   stagingTtlSeconds: number;
+}
+
+/** The publisher's options for a resolved URL, from the `redis` section of the configuration. */
+export function publisherOptions(redis: RedisConfig, url: string): PublisherOptions {
+  return {
+    url,
+    keyPrefix: redis.keyPrefix,
+    keepVersions: redis.keepVersions,
+    connectTimeoutSeconds: redis.connectTimeoutSeconds,
+    stagingTtlSeconds: redis.stagingTtlSeconds,
+  };
 }
 
 /** word -> confidence as a decimal string, e.g. `'0.8731'`. */
