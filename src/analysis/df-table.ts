@@ -9,7 +9,7 @@
  * hands each worker a local -> global map so that it can re-encode its documents. Pure data
  * structures.
  */
-import type { LanguageTable } from './protocol.js';
+import type { EncodedDocuments, LanguageTable } from './protocol.js';
 import type { TermCounts } from './term-counts.js';
 import { ByteWriter, readTermCounts, sortTermCounts } from './term-ids.js';
 
@@ -60,15 +60,6 @@ function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need
   const grown = new (array.constructor as new (n: number) => T)(Math.max(need, array.length * 2));
   grown.set(array);
   return grown;
-}
-
-export interface EncodedDocuments {
-  readonly ids: string[];
-  readonly langs: string[];
-  readonly langOf: Uint16Array;
-  readonly updatedAt: Float64Array;
-  readonly records: Uint8Array;
-  readonly ends: Uint32Array;
 }
 
 export class FullCounter {

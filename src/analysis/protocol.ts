@@ -110,15 +110,19 @@ export interface DrainResult {
   readonly tables: readonly LanguageTable[];
 }
 
-export interface EncodeResult {
-  readonly kind: 'encode';
-  readonly workerId: string;
+/** One worker's documents with global term ids, as the state stores them. */
+export interface EncodedDocuments {
   readonly ids: string[];
   readonly langs: string[];
   readonly langOf: Uint16Array;
   readonly updatedAt: Float64Array;
   readonly records: Uint8Array;
   readonly ends: Uint32Array;
+}
+
+export interface EncodeResult extends EncodedDocuments {
+  readonly kind: 'encode';
+  readonly workerId: string;
 }
 
 export type WorkerResult = AnalyzeResult | DrainResult | EncodeResult;

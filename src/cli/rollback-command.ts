@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { ExitCode } from '../job/errors.js';
-import { round } from '../job/result.js';
+import { type ResultContract, round } from '../job/result.js';
 import { newRunId } from '../job/run-job.js';
 import {
   type LiveState,
@@ -37,14 +37,7 @@ export interface RollbackLanguage {
 }
 
 /** The JobResult contract's first six keys, then what a rollback adds. */
-export interface RollbackResult {
-  success: boolean;
-  durationSeconds: number;
-  documentsProcessed: number;
-  stopwordsUpdated: number;
-  errors: string[];
-  timestamp: string;
-  runId: string;
+export interface RollbackResult extends ResultContract {
   mode: 'rollback';
   dryRun: false;
   /** The version live when the command ended. */

@@ -32,7 +32,8 @@ export interface DocumentsResult {
   badSamples: BadDocumentSample[];
 }
 
-export interface JobResult {
+/** The keys every result on stdout starts with: the fixed contract's six, and the run id. */
+export interface ResultContract {
   success: boolean;
   durationSeconds: number;
   documentsProcessed: number;
@@ -40,6 +41,9 @@ export interface JobResult {
   errors: string[];
   timestamp: string;
   runId: string;
+}
+
+export interface JobResult extends ResultContract {
   mode: 'delta' | 'full';
   /**
    * Why a run counted the whole corpus: requested, noState, stateUnreadable, schemaChanged,
