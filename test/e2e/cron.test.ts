@@ -17,6 +17,7 @@ import { crontabLines } from '../../src/ops/crontab.js';
 import { METRIC } from '../../src/ops/metrics.js';
 import { BIN } from '../support/cli.js';
 import { makeCorpus, writeCorpus } from '../support/corpus.js';
+import { stopProcess } from '../support/process.js';
 import { parseSamples, sampleOf } from '../support/pushgateway.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // The entry first, so that the daemon (ours or the host's) never starts the job again.
   if (cronFile !== null) await rm(cronFile, { force: true });
-  if (daemon !== null) await stop(daemon);
+  if (daemon !== null) await stopProcess(daemon);
   await redis?.stop();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
@@ -73,15 +74,6 @@ async function startDaemon(): Promise<ChildProcess> {
     );
   }
   return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await gone;
-  clearTimeout(timer);
 }
 
 describe('a real cron daemon', () => {

@@ -2,8 +2,8 @@
  * MongoSource against a server (the test server, or TEST_MONGODB_URI): pages end early when their
  * documents are large, and every document of the window is read exactly once, in key order.
  */
-import { deserialize } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanBsonChunk } from '../../src/analysis/bson-chunk.js';
 import { MongoSource } from '../../src/corpus/mongo-source.js';
 import {
   insertAll,
@@ -50,13 +50,10 @@ async function readAll(database: string, pageSize: number, pageBytes?: number) {
       new AbortController().signal,
     )) {
       if (chunk.kind !== 'bson') throw new Error(`unexpected ${chunk.kind} chunk`);
-      const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
-      for (let offset = 0; offset < chunk.bytes.byteLength; ) {
-        const size = view.getInt32(offset, true);
-        const doc = deserialize(chunk.bytes.subarray(offset, offset + size));
-        ids.push(String(doc['_id']));
-        offset += size;
-      }
+      scanBsonChunk(chunk.bytes, (_index, value) => {
+        if (typeof value === 'string') throw new Error(`undecodable document: ${value}`);
+        ids.push(String((value.parsed as { _id: unknown })._id));
+      });
     }
   } finally {
     await source.close();

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopProcess } from './process.js';
 import { freePort } from './redis-server.js';
 
 const BINARY = process.env['PUSHGATEWAY_BIN'] ?? '/usr/bin/prometheus-pushgateway';
@@ -63,7 +64,7 @@ async function launch(port: number): Promise<PushgatewayServer> {
   try {
     await Promise.race([waitReady(url), exited]);
   } catch (error) {
-    await kill(child);
+    await stopProcess(child);
     throw error;
   }
   return {
@@ -72,7 +73,7 @@ async function launch(port: number): Promise<PushgatewayServer> {
       const response = await fetch(`${url}/metrics`);
       return parseSamples(await response.text());
     },
-    stop: () => kill(child),
+    stop: () => stopProcess(child),
   };
 }
 
@@ -115,13 +116,4 @@ export function sampleOf(
   if (found.length > 1)
     throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0];
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await gone;
-  clearTimeout(timer);
 }

@@ -5,6 +5,7 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
+import { stopProcess } from './process.js';
 
 /**
  * A throwaway `redis-server` (the Debian package) on a free port, for one test file. Nothing is
@@ -131,7 +132,7 @@ async function launch(port: number, dir: string): Promise<RedisServer> {
   try {
     await Promise.race([waitForPing(port), exited]);
   } catch (err) {
-    await kill(child);
+    await stopProcess(child);
     throw err;
   }
 
@@ -142,7 +143,7 @@ async function launch(port: number, dir: string): Promise<RedisServer> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await kill(child);
+      await stopProcess(child);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -173,13 +174,4 @@ function pings(port: number): Promise<boolean> {
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
   });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await gone;
-  clearTimeout(timer);
 }
