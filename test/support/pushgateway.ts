@@ -2,7 +2,7 @@
  * A throwaway `prometheus-pushgateway` (the Debian package) on a free port, persistence off, and
  * a reader for what it holds.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcess } from './process.js';
 import { freePort } from './redis-server.js';
