@@ -242,17 +242,17 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const activeBuild = building;
     let recordBytes = 0;
 
-    const activeSource = source;
     let input: CorpusInput;
     let undated = 0;
-    if (activeSource === null) {
-      input = { kind: 'file', path: location.kind === 'file' ? location.path : '' };
+    if (location.kind === 'file') {
+      input = { kind: 'file', path: location.path };
     } else {
       const window = {
         fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
         toMs: windowEnd.getTime(),
       };
-      const mongo = await mongoInput(activeSource, window, plan.mode === 'full', signal);
+      // Opened above for every MongoDB location.
+      const mongo = await mongoInput(source!, window, plan.mode === 'full', signal);
       if (mongo.total !== null) options.progress.total(mongo.total);
       if (mongo.undated === null) {
         result.warnings.push(
@@ -264,7 +264,6 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       logger.info({ documents: mongo.total }, 'documents in the window');
       input = mongo.input;
     }
-    const filePath = location.kind === 'file' ? location.path : '';
 
     const outcome = await phase('analyze', () =>
       analyzeCorpus({
@@ -299,8 +298,11 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       }).catch((error: unknown) => {
         if (error instanceof MongoSourceError) throw sourceFailure(error);
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-          throw new SourceError(`cannot read the corpus file ${filePath}: ${code}`, {
+        if (
+          location.kind === 'file' &&
+          (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+        ) {
+          throw new SourceError(`cannot read the corpus file ${location.path}: ${code}`, {
             cause: error,
           });
         }
