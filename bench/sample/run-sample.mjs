@@ -3,68 +3,36 @@
 //
 // Redis: $REDIS_URL when set; otherwise a private redis-server on a free port when one is
 // installed (it is stopped afterwards); otherwise a dry run that prints the lists it would publish.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redisServerVersion, startRedis } from '../lib/redis-server.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const corpus = join(root, 'bench/sample/corpus.ndjson');
 const stateDir = join(root, '.state/sample');
 const resultFile = join(stateDir, 'job-result.json');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
+/** A private redis-server (bench/lib), or null when none is installed or it does not start. */
 async function startPrivateRedis() {
-  if (spawnSync('redis-server', ['--version']).status !== 0) return null;
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'stopword-refresh-sample-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 50; i++) {
-    if (
-      spawnSync('redis-cli', ['-p', String(port), 'ping'])
-        .stdout?.toString()
-        .trim() === 'PONG'
-    ) {
-      return {
-        url: `redis://127.0.0.1:${port}`,
-        port,
-        stop: () => {
-          child.kill();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  if (redisServerVersion() === null) return null;
+  const parent = mkdtempSync(join(tmpdir(), 'stopword-refresh-sample-'));
+  try {
+    const redis = await startRedis(parent);
+    return {
+      url: redis.url,
+      port: redis.port,
+      stop: async () => {
+        await redis.stop();
+        rmSync(parent, { recursive: true, force: true });
+      },
+    };
+  } catch {
+    rmSync(parent, { recursive: true, force: true });
+    return null;
   }
-  child.kill();
-  return null;
 }
 
 function runJob(args) {
@@ -155,5 +123,5 @@ try {
     }
   }
 } finally {
-  privateRedis?.stop();
+  await privateRedis?.stop();
 }
