@@ -5,6 +5,7 @@
 // single command Redis executed for it: the time consumers could have been blocked.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { mulberry32 } from './random.mjs';
 
 // Fifty ISO 639-1 codes: valid for the publisher's language check.
 const LANGUAGES = (
@@ -12,17 +13,6 @@ const LANGUAGES = (
   'fa hi bn ur ta te ml kn mr gu pa th vi id ms tl sw zu af ga'
 ).split(' ');
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzäöüéèàçñøåßłśżźćńą';
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic lists: `perLanguage` distinct words (3–12 letters) with 4-digit confidences. */
 export function syntheticLists(languageCount, perLanguage, seed) {

@@ -6,21 +6,10 @@
 // get the text of another document of the same language. Changed documents carry an `updatedAt`
 // inside the night's window, so a nightly delta run reads exactly that night's changes.
 import { writeFileSync } from 'node:fs';
+import { mulberry32 } from '../lib/random.mjs';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-
-/** mulberry32: a small seeded generator, the same sequence on every platform. */
-export function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle(items, rand) {
   const a = items.slice();
@@ -41,7 +30,7 @@ export const nightTime = (start, n) => new Date(Date.parse(start) + n * DAY_MS).
  * stands (one line per id, tombstones included), ordered by id.
  */
 export function simulateNights(documents, { initial, change, seed, start }) {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const order = shuffle(
     documents.slice().sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)),
     rand,

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { mulberry32 } from '../lib/random.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -174,17 +175,6 @@ const SKIPPED_SECTIONS = new RegExp(
     ')\\s*$',
   'u',
 );
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fnv1a(text) {
   let h = 0x811c9dc5;
