@@ -3,16 +3,16 @@
  * for a concurrent reader, and the next run ends exact (its document frequencies equal a full
  * recount of the final corpus).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from '../support/cli.js';
 import { FUNCTION_WORDS, letters, prng } from '../support/corpus.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import type { RedisServer } from '../support/redis-server.js';
 import { liveLists, stateTables } from '../support/state.js';
+import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
 const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 20);
 const HOUR = 3_600_000;
@@ -23,17 +23,10 @@ let client: ReturnType<typeof createClient>;
 let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = createClient({ url: redis.url });
-  await client.connect();
-  dir = await mkdtemp(join(tmpdir(), 'swr-crash-'));
+  ({ redis, client, dir } = await openRedisSuite('swr-crash-'));
 });
 
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeRedisSuite({ redis, client, dir }));
 
 interface Doc {
   _id: string;

@@ -5,10 +5,9 @@
  * replica set throws at a long read.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../support/cli.js';
 import { makeCorpus, writeCorpus } from '../support/corpus.js';
@@ -20,8 +19,9 @@ import {
   startMongo,
   toMongoDocument,
 } from '../support/mongo-target.js';
-import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+import { freePort, type RedisServer } from '../support/redis-server.js';
 import { liveLists, stateTables } from '../support/state.js';
+import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
@@ -29,18 +29,13 @@ let mongo: MongoTarget;
 let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = createClient({ url: redis.url });
-  await client.connect();
+  ({ redis, client, dir } = await openRedisSuite('swr-mongo-'));
   mongo = await startMongo();
-  dir = await mkdtemp(join(tmpdir(), 'swr-mongo-'));
 });
 
 afterAll(async () => {
-  await client?.quit();
   await mongo?.stop();
-  await redis?.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await closeRedisSuite({ redis, client, dir });
 });
 
 function env(prefix: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -3,14 +3,14 @@
  * and how it fails.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { FUNCTION_WORDS, makeCorpus, writeCorpus } from '../support/corpus.js';
-import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+import { freePort, type RedisServer } from '../support/redis-server.js';
+import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
@@ -18,19 +18,12 @@ let dir: string;
 let corpus: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = createClient({ url: redis.url });
-  await client.connect();
-  dir = await mkdtemp(join(tmpdir(), 'swr-e2e-'));
+  ({ redis, client, dir } = await openRedisSuite('swr-e2e-'));
   corpus = join(dir, 'corpus.ndjson');
   await writeCorpus(corpus, makeCorpus({ seed: 1, perLanguage: 40 }));
 });
 
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeRedisSuite({ redis, client, dir }));
 
 let prefixSeq = 0;
 function freshPrefix(): string {

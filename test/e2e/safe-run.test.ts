@@ -11,24 +11,18 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { makeCorpus, writeCorpus } from '../support/corpus.js';
-import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+import { freePort, type RedisServer } from '../support/redis-server.js';
+import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
 let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = createClient({ url: redis.url });
-  await client.connect();
-  dir = await mkdtemp(join(tmpdir(), 'swr-safe-'));
+  ({ redis, client, dir } = await openRedisSuite('swr-safe-'));
 });
 
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeRedisSuite({ redis, client, dir }));
 
 function env(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {

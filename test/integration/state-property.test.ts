@@ -5,17 +5,17 @@
  * (occurrences, which the ranking uses) and lists of a full recount of the final corpus. Runs the real pipeline (the built job, piscina, SQLite state, a
  * real redis-server) in this process.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
 import type { JobResult } from '../../src/job/result.js';
 import { prng, writeCorpus } from '../support/corpus.js';
 import { fromDist } from '../support/dist.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import type { RedisServer } from '../support/redis-server.js';
 import { liveLists, stateTables } from '../support/state.js';
+import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
 // The built modules, so that the piscina worker is the compiled one.
 const { loadConfig } = await fromDist<typeof import('../../src/config/load.js')>('config/load.js');
@@ -31,17 +31,10 @@ let client: ReturnType<typeof createClient>;
 let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = createClient({ url: redis.url });
-  await client.connect();
-  dir = await mkdtemp(join(tmpdir(), 'swr-property-'));
+  ({ redis, client, dir } = await openRedisSuite('swr-property-'));
 });
 
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeRedisSuite({ redis, client, dir }));
 
 interface Doc {
   _id: string;
