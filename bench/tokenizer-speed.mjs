@@ -17,8 +17,8 @@ const { values, positionals } = parseArgs({
   options: { languages: { type: 'string', default: 'en,de,fr,ru,tr,ja,zh' } },
 });
 const path = positionals[0] ?? join(root, 'bench/out/quality/corpus.ndjson');
-const { addTerms, normalizeLanguage } = await import(join(root, 'dist/analysis/tokenizer.js'));
-const { TermCounts } = await import(join(root, 'dist/analysis/term-counts.js'));
+const { addTermRanges, normalizeLanguage } = await import(join(root, 'dist/analysis/tokenizer.js'));
+const { DocumentTerms } = await import(join(root, 'dist/analysis/term-table.js'));
 const { loadDetector } = await import(join(root, 'dist/analysis/detect.js'));
 const detector = await loadDetector();
 
@@ -52,10 +52,10 @@ for (const lang of values.languages.split(',')) {
   const texts = byLang.get(lang) ?? [];
   if (texts.length === 0) continue;
   const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
-  const sink = new TermCounts();
+  const sink = new DocumentTerms();
   const tokenise = time(texts, (text) => {
     sink.clear();
-    addTerms(text, lang, sink);
+    addTermRanges(text, lang, sink);
   });
   const detect = time(texts, (text) => detector.detect(text));
   console.log(

@@ -3,15 +3,15 @@
  * frequency df (documents containing it) and collection frequency cf (occurrences in all of
  * them). Selection needs both (see select.ts).
  *
- * A worker counts into its own `FullCounter` (term -> local id -> df, cf) and, when the counts
- * are to be stored, keeps each document's local term ids with their frequencies. At the end the
- * job merges every worker's counts, ranks the terms of each language by df into global ids, and
- * hands each worker a local -> global map so that it can re-encode its documents. Pure data
- * structures.
+ * A worker counts into its own `FullCounter`, a `TermTable` of (language, term) -> local id with
+ * df and cf, and, when the counts are to be stored, keeps each document's local term ids with
+ * their frequencies. At the end the job merges every worker's table into a `MergedTerms`, ranks
+ * the terms of each language by df into global ids, and hands each worker a local -> global map
+ * so that it can re-encode its documents. Pure data structures.
  */
-import type { EncodedDocuments, LanguageTable } from './protocol.js';
-import type { TermCounts } from './term-counts.js';
-import { ByteWriter, readTermCounts, sortTermCounts } from './term-ids.js';
+import type { EncodedDocuments, WorkerTerms } from './protocol.js';
+import { ByteWriter, sortTermCounts } from './term-ids.js';
+import { type DocumentTerms, hashRange, languageSalt, TermTable, termKey } from './term-table.js';
 
 export interface LanguageCounts {
   n: number;
@@ -23,35 +23,24 @@ export interface LanguageCounts {
 
 export type DfTables = Map<string, LanguageCounts>;
 
-/**
- * A copy of `term` that shares no memory with the document it was cut from. V8 represents a
- * long slice as a view into its parent string, so a slice kept as a map key would keep the whole
- * document alive for the rest of the run.
- */
-export function detach(term: string): string {
-  return term.length < 13 ? term : Buffer.from(term, 'utf8').toString('utf8');
-}
+/** Languages by name, each with a dense index and the salt its terms are hashed with. */
+class Languages {
+  readonly index = new Map<string, number>();
+  readonly names: string[] = [];
+  readonly salts: number[] = [];
+  documents: number[] = [];
 
-class LanguageDictionary {
-  readonly ids = new Map<string, number>();
-  readonly terms: string[] = [];
-  /**
-   * df and cf of term id i at [2i] and [2i + 1]: side by side, counting a term touches one cache
-   * line, where two arrays would cost a second cache miss per term on a large vocabulary.
-   */
-  counts = new Float64Array(2048);
-  n = 0;
-
-  idOf(term: string): number {
-    let id = this.ids.get(term);
-    if (id === undefined) {
-      id = this.terms.length;
-      const copy = detach(term);
-      this.ids.set(copy, id);
-      this.terms.push(copy);
-      if (2 * id + 1 >= this.counts.length) this.counts = grow(this.counts, 2 * id + 2);
+  of(lang: string): number {
+    let at = this.index.get(lang);
+    if (at === undefined) {
+      at = this.names.length;
+      if (at > 0xffff) throw new RangeError('more than 65,536 languages');
+      this.index.set(lang, at);
+      this.names.push(lang);
+      this.salts.push(languageSalt(lang));
+      this.documents.push(0);
     }
-    return id;
+    return at;
   }
 }
 
@@ -63,50 +52,46 @@ function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need
 }
 
 export class FullCounter {
-  private readonly dictionaries = new Map<string, LanguageDictionary>();
-  private readonly langIndex = new Map<string, number>();
-  private readonly langNames: string[] = [];
+  private readonly table = new TermTable();
+  private readonly languages = new Languages();
   private scratchIds = new Uint32Array(4096);
   private scratchTfs = new Uint32Array(4096);
   // Per-document records, kept only when the counts are to be stored.
   private readonly docIds: string[] = [];
   private docLang = new Uint16Array(1024);
   private docUpdatedAt = new Float64Array(1024);
-  private docEnds = new Uint32Array(1024);
   private readonly records = new ByteWriter(1 << 20);
   counted = 0;
 
   constructor(private readonly keepRecords: boolean) {}
 
-  private dictionary(lang: string): LanguageDictionary {
-    let dict = this.dictionaries.get(lang);
-    if (dict === undefined) {
-      dict = new LanguageDictionary();
-      this.dictionaries.set(lang, dict);
-      this.langIndex.set(lang, this.langNames.length);
-      this.langNames.push(lang);
-    }
-    return dict;
-  }
-
   /** Counts one live document: its distinct terms, each with its occurrences (at least 1). */
-  addDocument(id: string, lang: string, updatedAtMs: number, terms: TermCounts): void {
-    const dict = this.dictionary(lang);
-    dict.n++;
+  addDocument(id: string, lang: string, updatedAtMs: number, terms: DocumentTerms): void {
+    const languages = this.languages;
+    const li = languages.of(lang);
+    languages.documents[li]!++;
     this.counted++;
-    if (terms.size > this.scratchIds.length) {
-      this.scratchIds = new Uint32Array(terms.size * 2);
-      this.scratchTfs = new Uint32Array(terms.size * 2);
+    const k = terms.size;
+    if (k > this.scratchIds.length) {
+      this.scratchIds = new Uint32Array(k * 2);
+      this.scratchTfs = new Uint32Array(k * 2);
     }
     const ids = this.scratchIds;
     const tfs = this.scratchTfs;
-    const k = terms.size;
+    const salt = languages.salts[li]!;
+    const table = this.table;
+    const { sources, starts, lengths, hashes } = terms;
+    const termTfs = terms.tfs;
     for (let i = 0; i < k; i++) {
-      const termId = dict.idOf(terms.terms[i]!);
-      const tf = terms.tfs[i]!;
-      const counts = dict.counts;
-      counts[2 * termId]!++;
-      counts[2 * termId + 1]! += tf;
+      const termId = table.intern(
+        li,
+        termKey(hashes[i]!, salt),
+        sources[i]!,
+        starts[i]!,
+        lengths[i]!,
+      );
+      const tf = termTfs[i]!;
+      table.count(termId, 1, tf);
       ids[i] = termId;
       tfs[i] = tf;
     }
@@ -115,121 +100,283 @@ export class FullCounter {
     this.docIds.push(id);
     this.docLang = grow(this.docLang, doc + 1);
     this.docUpdatedAt = grow(this.docUpdatedAt, doc + 1);
-    this.docEnds = grow(this.docEnds, doc + 1);
-    this.docLang[doc] = this.langIndex.get(lang)!;
+    this.docLang[doc] = li;
     this.docUpdatedAt[doc] = updatedAtMs;
     // In first-seen order: `encode` sorts once, by global id.
     this.records.writeTermCounts(ids, tfs, k, false);
-    this.docEnds[doc] = this.records.length;
   }
 
-  /** This worker's counts, terms in local-id order. */
-  tables(): LanguageTable[] {
-    const out: LanguageTable[] = [];
-    for (const [lang, dict] of this.dictionaries) {
-      const size = dict.terms.length;
-      const df = new Uint32Array(size);
-      const cf = new Float64Array(size);
-      for (let i = 0; i < size; i++) {
-        df[i] = dict.counts[2 * i]!;
-        cf[i] = dict.counts[2 * i + 1]!;
+  /** This worker's terms and counts, by local id. */
+  terms(): WorkerTerms {
+    return exportTerms(this.table, this.languages);
+  }
+
+  /**
+   * Re-encodes every kept document with global ids: `map[localId]` is the term's id in its
+   * language. Releases the local records.
+   */
+  encode(map: Uint32Array): EncodedDocuments {
+    const bytes = this.records.bytes();
+    const out = new ByteWriter(Math.max(bytes.length + 1024, 1024));
+    const documents = this.docIds.length;
+    const ends = new Uint32Array(documents);
+    let pos = 0;
+    const next = (): number => {
+      let result = 0;
+      let shift = 0;
+      for (;;) {
+        const byte = bytes[pos++]!;
+        result += (byte & 0x7f) * 2 ** shift;
+        if (byte < 0x80) return result;
+        shift += 7;
       }
-      out.push({ lang, n: dict.n, terms: dict.terms.join('\n'), counts: df, cf });
-    }
-    return out;
-  }
-
-  /** Re-encodes every kept document with global ids; `maps` gives local -> global per language. */
-  encode(maps: ReadonlyMap<string, Uint32Array>): EncodedDocuments {
-    const records = this.records;
-    const out = new ByteWriter(Math.max(records.length + 1024, 1024));
-    const ends = new Uint32Array(this.docIds.length);
-    const bytes = records.bytes();
-    const langMaps = this.langNames.map((lang) => maps.get(lang));
-    let offset = 0;
-    for (let doc = 0; doc < this.docIds.length; doc++) {
-      const { ids, tfs, end } = readTermCounts(bytes, offset, false);
-      offset = end;
-      const map = langMaps[this.docLang[doc]!];
-      if (map === undefined)
-        throw new Error(`no id map for language ${this.langNames[this.docLang[doc]!]}`);
-      for (let i = 0; i < ids.length; i++) ids[i] = map[ids[i]!]!;
-      sortTermCounts(ids, tfs, ids.length);
-      out.writeTermCounts(ids, tfs, ids.length);
+    };
+    for (let doc = 0; doc < documents; doc++) {
+      const count = next();
+      if (count > this.scratchIds.length) {
+        this.scratchIds = new Uint32Array(count * 2);
+        this.scratchTfs = new Uint32Array(count * 2);
+      }
+      const ids = this.scratchIds;
+      const tfs = this.scratchTfs;
+      for (let i = 0; i < count; i++) {
+        const value = next();
+        const flagged = value % 2 === 1;
+        const local = flagged ? (value - 1) / 2 : value / 2;
+        const global = map[local];
+        if (global === undefined) throw new Error(`no global id for local term ${local}`);
+        ids[i] = global;
+        tfs[i] = flagged ? next() + 2 : 1;
+      }
+      sortTermCounts(ids, tfs, count);
+      out.writeTermCounts(ids, tfs, count);
       ends[doc] = out.length;
     }
+    if (pos !== bytes.length) throw new Error('term records do not end where expected');
+    this.records.release();
     return {
       ids: this.docIds,
-      langs: this.langNames,
-      langOf: this.docLang.slice(0, this.docIds.length),
-      updatedAt: this.docUpdatedAt.slice(0, this.docIds.length),
+      langs: this.languages.names,
+      langOf: this.docLang.slice(0, documents),
+      updatedAt: this.docUpdatedAt.slice(0, documents),
       records: out.take(),
       ends,
     };
   }
 }
 
-/** Adds serialised tables into `into`. */
-export function mergeTables(into: DfTables, tables: readonly LanguageTable[]): void {
-  for (const table of tables) {
-    let target = into.get(table.lang);
-    if (target === undefined) {
-      target = { n: 0, df: new Map(), cf: new Map() };
-      into.set(table.lang, target);
+function exportTerms(table: TermTable, languages: Languages): WorkerTerms {
+  const size = table.size;
+  const offsets = new Uint32Array(size);
+  const lengths = new Uint8Array(size);
+  const langOf = new Uint16Array(size);
+  const df = new Uint32Array(size);
+  const cf = new Float64Array(size);
+  for (let id = 0; id < size; id++) {
+    offsets[id] = table.offset(id);
+    lengths[id] = table.length(id);
+    langOf[id] = table.language(id);
+    df[id] = table.df(id);
+    cf[id] = table.cf(id);
+  }
+  return {
+    langs: [...languages.names],
+    documents: Float64Array.from(languages.documents),
+    arena: table.arenaView().slice(),
+    offsets,
+    lengths,
+    langOf,
+    df,
+    cf,
+  };
+}
+
+/** Decodes an arena of UTF-16 code units (a BOM stays a character). */
+export function decodeArena(arena: Uint16Array): string {
+  return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);
+}
+
+/** One language's terms ranked by document frequency: index = global id. */
+export interface RankedLanguage {
+  readonly lang: string;
+  readonly n: number;
+  /** Index = global term id, most frequent first. */
+  readonly terms: readonly string[];
+  /** Document frequency by global term id. */
+  readonly df: Uint32Array;
+  /** Collection frequency by global term id. */
+  readonly cf: Float64Array;
+}
+
+/** Every worker's terms, merged: (language, term) -> merged id with the summed counts. */
+export class MergedTerms {
+  private readonly table: TermTable;
+  private readonly languages = new Languages();
+  private readonly keys: number[] = [];
+
+  constructor(expectedTerms = 1 << 16) {
+    this.table = new TermTable(expectedTerms);
+  }
+
+  /** Adds one worker's terms; returns, per local id of that worker, the merged id. */
+  add(terms: WorkerTerms): Uint32Array {
+    const { offsets, lengths, langOf, df, cf } = terms;
+    const size = df.length;
+    if (offsets.length !== size || lengths.length !== size || langOf.length !== size) {
+      throw new Error('a worker returned term arrays of different lengths');
     }
-    target.n += table.n;
-    if (table.counts.length === 0) continue;
-    const terms = table.terms.split('\n');
-    if (terms.length !== table.counts.length || terms.length !== table.cf.length) {
-      throw new Error(
-        `table for ${table.lang} has ${terms.length} terms but ${table.counts.length} document and ${table.cf.length} collection frequencies`,
-      );
+    if (cf.length !== size) throw new Error('a worker returned term arrays of different lengths');
+    const text = decodeArena(terms.arena);
+    const langIndex = terms.langs.map((lang) => this.languages.of(lang));
+    terms.langs.forEach((_, i) => {
+      this.languages.documents[langIndex[i]!]! += terms.documents[i]!;
+    });
+    const merged = new Uint32Array(size);
+    const table = this.table;
+    const salts = this.languages.salts;
+    for (let id = 0; id < size; id++) {
+      const li = langIndex[langOf[id]!];
+      if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
+      const start = offsets[id]!;
+      const end = start + lengths[id]!;
+      if (end > text.length) throw new Error(`a worker's term ${id} lies outside its arena`);
+      const key = termKey(hashRange(text, start, end), salts[li]!);
+      const before = table.size;
+      const at = table.intern(li, key, text, start, end - start);
+      if (at === before) this.keys.push(key);
+      table.count(at, df[id]!, cf[id]!);
+      merged[id] = at;
     }
-    const { df, cf } = target;
-    for (let i = 0; i < terms.length; i++) {
-      const term = terms[i]!;
-      df.set(term, (df.get(term) ?? 0) + table.counts[i]!);
-      cf.set(term, (cf.get(term) ?? 0) + table.cf[i]!);
+    return merged;
+  }
+
+  /**
+   * Ranks each language's terms by df (descending), ties by the term's hash and then by the term,
+   * so that the same counts always give the same ids. Returns the languages in name order and,
+   * per merged id, its global id within its language.
+   */
+  rank(): { languages: RankedLanguage[]; globalOf: Uint32Array } {
+    const table = this.table;
+    const size = table.size;
+    const names = this.languages.names;
+    const words = table.words();
+    // Group merged ids by language (a counting sort).
+    const starts = new Uint32Array(names.length + 1);
+    for (let id = 0; id < size; id++) starts[table.language(id) + 1]!++;
+    for (let l = 0; l < names.length; l++) starts[l + 1]! += starts[l]!;
+    const fill = starts.slice(0, names.length);
+    const grouped = new Uint32Array(size);
+    for (let id = 0; id < size; id++) grouped[fill[table.language(id)]!++] = id;
+
+    const globalOf = new Uint32Array(size);
+    const languages: RankedLanguage[] = [];
+    const order = [...names.keys()].sort((a, b) =>
+      names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0,
+    );
+    for (const l of order) {
+      const ids = grouped.subarray(starts[l]!, starts[l + 1]!);
+      const count = ids.length;
+      const high = new Uint32Array(count);
+      const low = new Uint32Array(count);
+      for (let i = 0; i < count; i++) {
+        high[i] = 0xffffffff - table.df(ids[i]!);
+        low[i] = this.keys[ids[i]!]! >>> 0;
+      }
+      const sorted = sortByKeys(ids, high, low, (a, b) => {
+        const x = words[a]!;
+        const y = words[b]!;
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+      const terms = new Array<string>(count);
+      const df = new Uint32Array(count);
+      const cf = new Float64Array(count);
+      for (let rank = 0; rank < count; rank++) {
+        const id = sorted[rank]!;
+        terms[rank] = words[id]!;
+        df[rank] = table.df(id);
+        cf[rank] = table.cf(id);
+        globalOf[id] = rank;
+      }
+      languages.push({ lang: names[l]!, n: this.languages.documents[l]!, terms, df, cf });
     }
+    return { languages, globalOf };
   }
 }
 
 /**
- * Ranks a language's terms by document frequency (then by term): index = global id, with the
- * document and collection frequency of each.
+ * Sorts `items` by (`high[i]`, `low[i]`) ascending as unsigned 32-bit numbers, ties by
+ * `tieBreak` over the items; returns a new array. An LSD radix sort in four 16-bit passes
+ * (linear, no comparator calls), then a comparator sort of each run of equal keys.
  */
-export function rankTerms(table: LanguageCounts): {
-  terms: string[];
-  df: Uint32Array;
-  cf: Float64Array;
-} {
-  const { df, cf } = table;
-  const terms = [...df.keys()].sort((a, b) => {
-    const d = df.get(b)! - df.get(a)!;
-    return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
-  });
-  const dfs = new Uint32Array(terms.length);
-  const cfs = new Float64Array(terms.length);
-  for (let i = 0; i < terms.length; i++) {
-    const term = terms[i]!;
-    dfs[i] = df.get(term)!;
-    cfs[i] = cf.get(term) ?? 0;
+export function sortByKeys(
+  items: Uint32Array,
+  high: Uint32Array,
+  low: Uint32Array,
+  tieBreak: (a: number, b: number) => number,
+): Uint32Array {
+  const n = items.length;
+  let index = new Uint32Array(n);
+  for (let i = 0; i < n; i++) index[i] = i;
+  if (n < 512) {
+    index.sort((a, b) => {
+      if (high[a] !== high[b]) return high[a]! < high[b]! ? -1 : 1;
+      if (low[a] !== low[b]) return low[a]! < low[b]! ? -1 : 1;
+      return tieBreak(items[a]!, items[b]!);
+    });
+  } else {
+    let spare = new Uint32Array(n);
+    const counts = new Uint32Array(0x10001);
+    for (const [keys, shift] of [
+      [low, 0],
+      [low, 16],
+      [high, 0],
+      [high, 16],
+    ] as const) {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[((keys[i]! >>> shift) & 0xffff) + 1]!++;
+      for (let d = 0; d < 0x10000; d++) counts[d + 1]! += counts[d]!;
+      for (let i = 0; i < n; i++) {
+        const item = index[i]!;
+        spare[counts[(keys[item]! >>> shift) & 0xffff]!++] = item;
+      }
+      [index, spare] = [spare, index];
+    }
+    // Equal (high, low) keys: hash collisions among terms of equal df, rare.
+    let runStart = 0;
+    for (let i = 1; i <= n; i++) {
+      if (
+        i < n &&
+        high[index[i]!] === high[index[runStart]!] &&
+        low[index[i]!] === low[index[runStart]!]
+      ) {
+        continue;
+      }
+      if (i - runStart > 1) {
+        index.subarray(runStart, i).sort((a, b) => tieBreak(items[a]!, items[b]!));
+      }
+      runStart = i;
+    }
   }
-  return { terms, df: dfs, cf: cfs };
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = items[index[i]!]!;
+  return out;
 }
 
-/** For one worker's table of a language: local id -> global id. */
-export function localToGlobal(
-  table: LanguageTable,
-  globalIds: ReadonlyMap<string, number>,
-): Uint32Array {
-  const map = new Uint32Array(table.counts.length);
-  if (table.counts.length === 0) return map;
-  const terms = table.terms.split('\n');
-  for (let i = 0; i < terms.length; i++) {
-    const id = globalIds.get(terms[i]!);
-    if (id === undefined) throw new Error(`term missing from the merged table of ${table.lang}`);
-    map[i] = id;
+/**
+ * The frequencies selection needs: per language the terms with df >= `minRatio` × N (a prefix
+ * of the ranked terms), and N.
+ */
+export function selectionTables(ranked: readonly RankedLanguage[], minRatio: number): DfTables {
+  const tables: DfTables = new Map();
+  for (const language of ranked) {
+    const minDf = Math.max(1, Math.ceil(minRatio * language.n - 1e-9));
+    const df = new Map<string, number>();
+    const cf = new Map<string, number>();
+    for (let id = 0; id < language.terms.length && language.df[id]! >= minDf; id++) {
+      df.set(language.terms[id]!, language.df[id]!);
+      cf.set(language.terms[id]!, language.cf[id]!);
+    }
+    tables.set(language.lang, { n: language.n, df, cf });
   }
-  return map;
+  return tables;
 }

@@ -1,6 +1,6 @@
 /**
  * Messages between the job and the analysis workers. Chunks travel as transferred buffers and
- * frequency tables come back as one joined string plus transferred count arrays, so
+ * term tables come back as transferred typed arrays (the terms' characters in one arena), so
  * neither direction pays for structured cloning of many small objects.
  */
 import type { FieldNames } from '../config/types.js';
@@ -46,8 +46,8 @@ export interface DrainTask extends BarrierTask {
 
 export interface EncodeTask extends BarrierTask {
   readonly kind: 'encode';
-  /** Per worker id, per language: local term id -> global term id. */
-  readonly maps: ReadonlyMap<string, ReadonlyMap<string, Uint32Array>>;
+  /** Per worker id: local term id -> the term's global id within its language. */
+  readonly maps: ReadonlyMap<string, Uint32Array>;
 }
 
 export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask;
@@ -90,15 +90,23 @@ export interface AnalyzeResult {
   readonly changes: readonly ChangedDocument[];
 }
 
-export interface LanguageTable {
-  readonly lang: string;
-  /** Documents of this language. */
-  readonly n: number;
-  /** Terms joined by '\n' (a term never contains whitespace), in the worker's local id order. */
-  readonly terms: string;
-  /** Document frequency of each term, in the order of `terms`. */
-  readonly counts: Uint32Array;
-  /** Collection frequency (occurrences in all documents) of each term, in the same order. */
+/** One worker's terms, by local id (dense from 0, all languages together), with their counts. */
+export interface WorkerTerms {
+  /** Language names by the worker's language index. */
+  readonly langs: readonly string[];
+  /** Documents counted per language index. */
+  readonly documents: Float64Array;
+  /** Every term's UTF-16 code units, each followed by a newline. */
+  readonly arena: Uint16Array;
+  /** Where each term starts in `arena`. */
+  readonly offsets: Uint32Array;
+  /** Each term's length in code units. */
+  readonly lengths: Uint8Array;
+  /** Each term's language index. */
+  readonly langOf: Uint16Array;
+  /** Document frequency of each term. */
+  readonly df: Uint32Array;
+  /** Collection frequency (occurrences in all documents) of each term. */
   readonly cf: Float64Array;
 }
 
@@ -107,7 +115,7 @@ export interface DrainResult {
   readonly workerId: string;
   /** Every document this worker counted since it started: checked against the task results. */
   readonly counted: number;
-  readonly tables: readonly LanguageTable[];
+  readonly terms: WorkerTerms;
 }
 
 /** One worker's documents with global term ids, as the state stores them. */

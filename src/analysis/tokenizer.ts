@@ -18,6 +18,8 @@
  * - Han, kana, Thai, Lao, Khmer and Myanmar runs go through Intl.Segmenter.
  */
 
+import type { RangeSink } from './term-table.js';
+
 /** Bump whenever any input yields different tokens: published lists record it. */
 export const ANALYZER_VERSION = 'tok-1';
 
@@ -112,7 +114,7 @@ function astralClass(cp: number): number {
   return cls;
 }
 
-/** Where the tokeniser puts words: a `Set` of distinct words, or a `TermCounts`. */
+/** Where `addTerms` puts words, each as a string of its own: a `Set`, or any object with `add`. */
 export interface TermSink {
   add(term: string): unknown;
 }
@@ -136,8 +138,8 @@ function widthAt(s: string, i: number): number {
 const NOT_WORD = 1;
 const HAS_APOSTROPHE = 2;
 
-function emit(s: string, start: number, end: number, sink: TermSink): void {
-  if (end > start && end - start <= MAX_TOKEN_LENGTH) sink.add(s.slice(start, end));
+function emit(s: string, start: number, end: number, sink: RangeSink): void {
+  if (end > start && end - start <= MAX_TOKEN_LENGTH) sink.addRange(s, start, end);
 }
 
 function emitWithApostrophes(
@@ -145,7 +147,7 @@ function emitWithApostrophes(
   start: number,
   end: number,
   elide: boolean,
-  sink: TermSink,
+  sink: RangeSink,
 ): void {
   while (start < end && CLASS[s.charCodeAt(start)] === APOSTROPHE) start++;
   while (end > start && CLASS[s.charCodeAt(end - 1)] === APOSTROPHE) end--;
@@ -176,7 +178,7 @@ function emitWithApostrophes(
 }
 
 /** Scans letters, digits, underscores and apostrophes from start; returns where the run ends. */
-function latinRun(s: string, start: number, end: number, elide: boolean, sink: TermSink): number {
+function latinRun(s: string, start: number, end: number, elide: boolean, sink: RangeSink): number {
   let flags = 0;
   let i = start;
   while (i < end) {
@@ -241,9 +243,10 @@ function localeFor(cls: number, hasKana: boolean, lang: string): string {
   }
 }
 
-function emitSegment(segment: Intl.SegmentData, sink: TermSink): void {
-  if (segment.isWordLike === true && segment.segment.length <= MAX_TOKEN_LENGTH) {
-    sink.add(segment.segment);
+function emitSegment(segment: Intl.SegmentData, sink: RangeSink): void {
+  const word = segment.segment;
+  if (segment.isWordLike === true && word.length <= MAX_TOKEN_LENGTH) {
+    sink.addRange(word, 0, word.length);
   }
 }
 
@@ -253,7 +256,7 @@ function emitSegment(segment: Intl.SegmentData, sink: TermSink): void {
  * the cut are kept and the next piece starts at the first segment that was not; a single
  * segment as long as a whole piece is the only thing ever split.
  */
-function segmentRun(s: string, start: number, end: number, lang: string, sink: TermSink): number {
+function segmentRun(s: string, start: number, end: number, lang: string, sink: RangeSink): number {
   const first = classAt(s, start, end);
   const group = first === KANA ? HAN : first;
   let hasKana = first === KANA;
@@ -294,7 +297,7 @@ function segmentRun(s: string, start: number, end: number, lang: string, sink: T
   return runEnd;
 }
 
-function scanRange(s: string, start: number, end: number, lang: string, sink: TermSink): void {
+function scanRange(s: string, start: number, end: number, lang: string, sink: RangeSink): void {
   const elide = ELISION_LANGUAGES.has(lang);
   let i = start;
   while (i < end) {
@@ -337,7 +340,7 @@ function isLink(chunk: string): boolean {
 const LINK_MARKERS = ['://', 'www.', '@'] as const;
 
 /** Scans around URL and e-mail chunks; only texts containing a marker pay for this. */
-function scanSkippingLinks(s: string, lang: string, sink: TermSink): void {
+function scanSkippingLinks(s: string, lang: string, sink: RangeSink): void {
   // Next occurrence of each marker, refreshed only once passed, so the search stays linear.
   const next = LINK_MARKERS.map((needle) => s.indexOf(needle));
   let scanned = 0;
@@ -377,7 +380,7 @@ function prepare(text: string, lang: string): string {
   return s;
 }
 
-function run(text: string, lang: string, sink: TermSink): void {
+function run(text: string, lang: string, sink: RangeSink): void {
   const s = prepare(text, lang);
   if (s.indexOf('://') < 0 && s.indexOf('www.') < 0 && s.indexOf('@') < 0) {
     scanRange(s, 0, s.length, lang, sink);
@@ -386,19 +389,27 @@ function run(text: string, lang: string, sink: TermSink): void {
   }
 }
 
-/** Adds every word of text to out, once per occurrence; the hot path of counting. */
+/**
+ * Reports every word of text to `sink` as a range of the prepared (normalised, lower-cased)
+ * text, once per occurrence, without making a string of it: the hot path of counting.
+ */
+export function addTermRanges(text: string, lang: string, sink: RangeSink): void {
+  run(text, lang, sink);
+}
+
+/** Adds every word of text to out, once per occurrence, as a string of its own. */
 export function addTerms(text: string, lang: string, out: TermSink): void {
-  run(text, lang, out);
+  run(text, lang, {
+    addRange(s: string, start: number, end: number): void {
+      out.add(s.slice(start, end));
+    },
+  });
 }
 
 /** Every word of text in order, repeats included. */
 export function tokenize(text: string, lang: string): string[] {
   const words: string[] = [];
-  run(text, lang, {
-    add(term: string): void {
-      words.push(term);
-    },
-  });
+  addTerms(text, lang, { add: (term: string) => words.push(term) });
   return words;
 }
 

@@ -24,15 +24,15 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from './protocol.js';
-import { TermCounts } from './term-counts.js';
+import { DocumentTerms } from './term-table.js';
 import { TimePrefilter } from './time-prefilter.js';
-import { addTerms, languageVariants, normalizeLanguage } from './tokenizer.js';
+import { addTermRanges, languageVariants, normalizeLanguage } from './tokenizer.js';
 
 const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
 const counter = new FullCounter(settings.keepRecords);
-const terms = new TermCounts();
+const terms = new DocumentTerms();
 const NO_TERMS = new Uint32Array(0);
 const variants = languageVariants(settings.languageVariants);
 const detector = settings.detectLanguage ? await loadDetector() : null;
@@ -114,7 +114,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
       }
     }
     terms.clear();
-    addTerms(doc.text, language.lang, terms);
+    addTermRanges(doc.text, language.lang, terms);
     counted++;
     if (delta) {
       changes.push({
@@ -122,7 +122,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
         lang: language.lang,
         updatedAtMs: doc.updatedAtMs,
         deleted: false,
-        terms: terms.terms.slice(),
+        terms: Array.from({ length: terms.size }, (_, k) => terms.term(k)),
         tfs: terms.tfs.slice(0, terms.size),
       });
     } else {
@@ -179,18 +179,24 @@ function drain(): unknown {
     kind: 'drain',
     workerId,
     counted: counter.counted,
-    tables: counter.tables(),
+    terms: counter.terms(),
   };
-  return transferring(
-    result,
-    result.tables.flatMap((table) => [table.counts.buffer, table.cf.buffer]),
-  );
+  const t = result.terms;
+  return transferring(result, [
+    t.documents.buffer,
+    t.arena.buffer,
+    t.offsets.buffer,
+    t.lengths.buffer,
+    t.langOf.buffer,
+    t.df.buffer,
+    t.cf.buffer,
+  ]);
 }
 
 function encode(task: EncodeTask): unknown {
-  const maps = task.maps.get(workerId);
-  if (maps === undefined) throw new Error(`no term id maps for worker ${workerId}`);
-  const encoded = counter.encode(maps);
+  const map = task.maps.get(workerId);
+  if (map === undefined) throw new Error(`no term id map for worker ${workerId}`);
+  const encoded = counter.encode(map);
   const result: EncodeResult = { kind: 'encode', workerId, ...encoded };
   return transferring(result, [
     encoded.langOf.buffer,

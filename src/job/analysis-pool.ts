@@ -4,7 +4,7 @@
  * count; at the end every worker's document and collection frequencies are drained and merged.
  */
 import { Piscina } from 'piscina';
-import { type DfTables, localToGlobal, mergeTables, rankTerms } from '../analysis/df-table.js';
+import { MergedTerms, type RankedLanguage } from '../analysis/df-table.js';
 import { BAD_REASONS, type BadReason } from '../analysis/document.js';
 import type {
   AnalyzeResult,
@@ -56,21 +56,13 @@ export interface AnalyzeOptions {
   readonly onDocuments?: (documents: EncodeResult) => void;
 }
 
-export interface RankedLanguage {
-  readonly lang: string;
-  readonly n: number;
-  /** Index = global term id, most frequent first. */
-  readonly terms: readonly string[];
-  /** Document frequency by global term id. */
-  readonly df: Uint32Array;
-  /** Collection frequency by global term id. */
-  readonly cf: Float64Array;
-}
+export type { RankedLanguage };
 
 export interface AnalysisOutcome {
-  /** Full mode: the merged document and collection frequencies. Empty in delta mode. */
-  readonly tables: DfTables;
-  /** Full mode with `keepRecords`: the ranked dictionaries, in language order. */
+  /**
+   * Full mode: every language's terms with their document and collection frequencies, ranked by
+   * document frequency, in language order. Empty in delta mode.
+   */
   readonly ranked: readonly RankedLanguage[];
   readonly stats: AnalysisStats;
 }
@@ -197,8 +189,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       });
     }
 
-    const tables: DfTables = new Map();
-    const ranked: RankedLanguage[] = [];
+    let ranked: RankedLanguage[] = [];
     if (options.settings.mode === 'full') {
       // One task object for all: they must share the barrier.
       const drainTask = barrierTask<DrainTask>('drain', workers);
@@ -206,10 +197,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
         Array.from({ length: workers }, () => pool.run(drainTask)),
       )) as DrainResult[];
       let drainedCount = 0;
-      for (const result of drained) {
-        drainedCount += result.counted;
-        mergeTables(tables, result.tables);
-      }
+      for (const result of drained) drainedCount += result.counted;
       // A worker that died and was replaced would have lost its counts: refuse a partial answer.
       if (
         drainedCount !== stats.counted ||
@@ -219,22 +207,21 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
           `analysis workers returned ${drainedCount} documents but ${stats.counted} were counted`,
         );
       }
+      const largest = Math.max(0, ...drained.map((d) => d.terms.df.length));
+      const merged = new MergedTerms(largest + (largest >> 1));
+      const workerIds = drained.map((result) => result.workerId);
+      const mergedOf = drained.map((result) => merged.add(result.terms));
+      drained.length = 0;
+      const rank = merged.rank();
+      ranked = rank.languages;
       if (options.settings.keepRecords) {
-        const globalIds = new Map<string, Map<string, number>>();
-        for (const lang of [...tables.keys()].sort()) {
-          const table = tables.get(lang)!;
-          const { terms, df, cf } = rankTerms(table);
-          ranked.push({ lang, n: table.n, terms, df, cf });
-          globalIds.set(lang, new Map(terms.map((term, id) => [term, id])));
-        }
-        const maps = new Map<string, Map<string, Uint32Array>>();
-        for (const result of drained) {
-          const byLang = new Map<string, Uint32Array>();
-          for (const table of result.tables)
-            byLang.set(table.lang, localToGlobal(table, globalIds.get(table.lang)!));
-          maps.set(result.workerId, byLang);
-        }
-        globalIds.clear();
+        const maps = new Map<string, Uint32Array>();
+        mergedOf.forEach((local, w) => {
+          const map = new Uint32Array(local.length);
+          for (let id = 0; id < local.length; id++) map[id] = rank.globalOf[local[id]!]!;
+          maps.set(workerIds[w]!, map);
+        });
+        mergedOf.length = 0;
         const encodeTask: EncodeTask = { ...barrierTask<EncodeTask>('encode', workers), maps };
         await Promise.all(
           Array.from({ length: workers }, () =>
@@ -254,7 +241,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     stats.samples = [...firstSamples.values()]
       .map(({ seq: s, sample }) => ({ ...sample, line: (firstLine[s] ?? 0) + sample.line }))
       .sort((a, b) => a.line - b.line);
-    return { tables, ranked, stats };
+    return { ranked, stats };
   } catch (error) {
     if (options.signal.aborted) throw abortError(options.signal);
     throw error;

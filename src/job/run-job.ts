@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { DfTables } from '../analysis/df-table.js';
+import { type DfTables, selectionTables } from '../analysis/df-table.js';
 import type { BadReason } from '../analysis/document.js';
 import type { EncodeResult } from '../analysis/protocol.js';
 import { formatConfidence, type LanguageSelection, selectStopwords } from '../analysis/select.js';
@@ -377,7 +377,12 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           bytesPerTerm: occurrences === 0 ? 0 : round(recordBytes / occurrences, 3),
         };
       }
-      if (activeTransaction === null || deltaStore === null) return outcome.tables;
+      if (activeTransaction === null || deltaStore === null) {
+        return selectionTables(
+          outcome.ranked,
+          Math.min(config.analysis.minDocumentRatio, config.analysis.leaveDocumentRatio),
+        );
+      }
       activeTransaction.flush();
       result.state = { ...activeTransaction.stats };
       const minRatio = Math.min(

@@ -1,59 +1,70 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type DfTables,
   FullCounter,
-  localToGlobal,
-  mergeTables,
-  rankTerms,
+  MergedTerms,
+  type RankedLanguage,
+  selectionTables,
+  sortByKeys,
 } from '../../src/analysis/df-table.js';
-import { TermCounts } from '../../src/analysis/term-counts.js';
 import { readTermCounts } from '../../src/analysis/term-ids.js';
-import { addTerms } from '../../src/analysis/tokenizer.js';
+import { DocumentTerms } from '../../src/analysis/term-table.js';
+import { addTermRanges } from '../../src/analysis/tokenizer.js';
 
-function counts(text: string, lang = 'en'): TermCounts {
-  const out = new TermCounts();
-  addTerms(text, lang, out);
-  return out;
+const scratch = new DocumentTerms();
+function counts(text: string, lang = 'en'): DocumentTerms {
+  scratch.clear();
+  addTermRanges(text, lang, scratch);
+  return scratch;
 }
 
-describe('FullCounter', () => {
-  it('counts documents, document frequency and occurrences per language', () => {
+function byLang(ranked: readonly RankedLanguage[]): Map<string, RankedLanguage> {
+  return new Map(ranked.map((language) => [language.lang, language]));
+}
+
+function frequencies(language: RankedLanguage, of: 'df' | 'cf'): Record<string, number> {
+  return Object.fromEntries(language.terms.map((term, id) => [term, language[of][id]!]));
+}
+
+describe('FullCounter and MergedTerms', () => {
+  it('count documents, document frequency and occurrences per language', () => {
     const counter = new FullCounter(false);
     counter.addDocument('a', 'en', 1, counts('the cat and the hat and the bat'));
     counter.addDocument('b', 'en', 2, counts('the dog'));
     counter.addDocument('c', 'fr', 3, counts('le chat le chien'));
-    const tables: DfTables = new Map();
-    mergeTables(tables, counter.tables());
-    const en = tables.get('en')!;
+    const merged = new MergedTerms();
+    merged.add(counter.terms());
+    const ranked = byLang(merged.rank().languages);
+    expect([...ranked.keys()]).toEqual(['en', 'fr']);
+    const en = ranked.get('en')!;
     expect(en.n).toBe(2);
-    expect(Object.fromEntries(en.df)).toEqual({ the: 2, cat: 1, and: 1, hat: 1, bat: 1, dog: 1 });
-    expect(Object.fromEntries(en.cf)).toEqual({ the: 4, cat: 1, and: 2, hat: 1, bat: 1, dog: 1 });
-    expect(Object.fromEntries(tables.get('fr')!.cf)).toEqual({ le: 2, chat: 1, chien: 1 });
+    expect(frequencies(en, 'df')).toEqual({ the: 2, cat: 1, and: 1, hat: 1, bat: 1, dog: 1 });
+    expect(frequencies(en, 'cf')).toEqual({ the: 4, cat: 1, and: 2, hat: 1, bat: 1, dog: 1 });
+    expect(frequencies(ranked.get('fr')!, 'cf')).toEqual({ le: 2, chat: 1, chien: 1 });
   });
 
-  it('merges two workers, ranks by df and re-encodes records with global ids and tfs', () => {
+  it('merge two workers, rank by df and re-encode records with global ids and tfs', () => {
     const one = new FullCounter(true);
     const two = new FullCounter(true);
     one.addDocument('a', 'en', 10, counts('zebra the the zebra zebra'));
     two.addDocument('b', 'en', 20, counts('the of the of the'));
     two.addDocument('c', 'en', 30, counts('of the'));
-    const tables: DfTables = new Map();
-    const drained = [one.tables(), two.tables()];
-    for (const t of drained) mergeTables(tables, t);
-    const ranked = rankTerms(tables.get('en')!);
+    const merged = new MergedTerms();
+    const mergedOf = [merged.add(one.terms()), merged.add(two.terms())];
+    const { languages, globalOf } = merged.rank();
+    const en = languages[0]!;
     // the: df 3, cf 6; of: df 2, cf 3; zebra: df 1, cf 3.
-    expect(ranked.terms).toEqual(['the', 'of', 'zebra']);
-    expect([...ranked.df]).toEqual([3, 2, 1]);
-    expect([...ranked.cf]).toEqual([6, 3, 3]);
-    const ids = new Map(ranked.terms.map((term, id) => [term, id]));
+    expect(en.terms).toEqual(['the', 'of', 'zebra']);
+    expect([...en.df]).toEqual([3, 2, 1]);
+    expect([...en.cf]).toEqual([6, 3, 3]);
+    const map = (local: Uint32Array): Uint32Array => local.map((id) => globalOf[id]!);
 
-    const encodedOne = one.encode(new Map([['en', localToGlobal(drained[0]![0]!, ids)]]));
+    const encodedOne = one.encode(map(mergedOf[0]!));
     const first = readTermCounts(encodedOne.records);
     expect([...first.ids]).toEqual([0, 2]);
     expect([...first.tfs]).toEqual([2, 3]);
     expect(first.end).toBe(encodedOne.ends[0]);
 
-    const encodedTwo = two.encode(new Map([['en', localToGlobal(drained[1]![0]!, ids)]]));
+    const encodedTwo = two.encode(map(mergedOf[1]!));
     expect(encodedTwo.ids).toEqual(['b', 'c']);
     expect([...encodedTwo.updatedAt]).toEqual([20, 30]);
     const b = readTermCounts(encodedTwo.records);
@@ -67,33 +78,66 @@ describe('FullCounter', () => {
       [1, 1],
     ]);
   });
-});
 
-describe('TermCounts', () => {
-  it('counts every occurrence of each token, in first-seen order, and starts over when cleared', () => {
-    const out = new TermCounts();
-    addTerms('x', 'fr', out);
-    out.clear();
-    addTerms("The cat and THE hat; l'homme, the end", 'fr', out);
-    expect(out.size).toBe(7);
-    expect(out.terms).toEqual(['the', 'cat', 'and', 'hat', "l'", 'homme', 'end']);
-    expect([...out.tfs.subarray(0, out.size)]).toEqual([3, 1, 1, 1, 1, 1, 1]);
-    expect(Object.fromEntries(out.toMap())).toEqual({
-      the: 3,
-      cat: 1,
-      and: 1,
-      hat: 1,
-      "l'": 1,
-      homme: 1,
-      end: 1,
-    });
+  it('give the same ids whichever worker counted which document', () => {
+    const texts = Array.from({ length: 300 }, (_, i) =>
+      ['the', `w${i % 37}`, `x${i % 11}`, `y${i}`, i % 2 === 0 ? 'of' : 'and'].join(' '),
+    );
+    const rankWith = (split: (i: number) => number, order: number[]): RankedLanguage[] => {
+      const workers = [new FullCounter(false), new FullCounter(false), new FullCounter(false)];
+      texts.forEach((text, i) => {
+        workers[split(i)]!.addDocument(`d${i}`, i % 5 === 0 ? 'fr' : 'en', i, counts(text));
+      });
+      const merged = new MergedTerms();
+      for (const w of order) merged.add(workers[w]!.terms());
+      return merged.rank().languages;
+    };
+    const a = rankWith((i) => i % 3, [0, 1, 2]);
+    const b = rankWith((i) => (i * 7 + 1) % 3, [2, 0, 1]);
+    const c = rankWith(() => 0, [0, 1, 2]);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    const en = a.find((l) => l.lang === 'en')!;
+    for (let id = 1; id < en.df.length; id++)
+      expect(en.df[id]!).toBeLessThanOrEqual(en.df[id - 1]!);
   });
 
-  it('grows past its initial capacity', () => {
-    const out = new TermCounts();
-    for (let i = 0; i < 3000; i++) out.add(`w${i}`);
-    out.add('w2999');
-    expect(out.size).toBe(3000);
-    expect([out.tfs[0], out.tfs[2998], out.tfs[2999]]).toEqual([1, 1, 2]);
+  it('selectionTables keeps the terms at or above the ratio', () => {
+    const counter = new FullCounter(false);
+    for (let i = 0; i < 10; i++)
+      counter.addDocument(`d${i}`, 'en', i, counts(i < 3 ? 'the a' : 'the'));
+    const merged = new MergedTerms();
+    merged.add(counter.terms());
+    const tables = selectionTables(merged.rank().languages, 0.3);
+    expect(Object.fromEntries(tables.get('en')!.df)).toEqual({ the: 10, a: 3 });
+    expect(
+      Object.fromEntries(selectionTables(merged.rank().languages, 0.31).get('en')!.df),
+    ).toEqual({
+      the: 10,
+    });
+  });
+});
+
+describe('sortByKeys', () => {
+  it('orders by (high, low) as unsigned numbers, ties by the comparator, at every size', () => {
+    let seed = 1;
+    const random = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    for (const n of [0, 1, 5, 511, 512, 5000]) {
+      const items = Uint32Array.from({ length: n }, (_, i) => i);
+      // Few distinct keys, so that many items tie and need the comparator.
+      const high = Uint32Array.from(
+        { length: n },
+        () => [0, 7, 0xffffffff, 2 ** 31][random() % 4]!,
+      );
+      const low = Uint32Array.from({ length: n }, () => (random() % 3) * 0x7fff0001);
+      const tie = (a: number, b: number): number => b - a;
+      const expected = [...items].sort(
+        (a, b) => high[a]! - high[b]! || low[a]! - low[b]! || tie(a, b),
+      );
+      expect([...sortByKeys(items, high, low, tie)]).toEqual(expected);
+    }
   });
 });

@@ -1,0 +1,315 @@
+/**
+ * The counting hot path's hash tables, over typed arrays and without a string per token.
+ *
+ * The tokeniser reports each word as a range of the document's prepared text
+ * (`addRange(s, start, end)`). `DocumentTerms` gathers a document's distinct words with their
+ * number of occurrences in a small open-addressing table that stays in cache; only then does
+ * each distinct word touch `TermTable`, the large per-thread table of (language, word) -> id
+ * with the document and collection frequencies beside it. A word's characters are copied once,
+ * when the large table first sees it, into a UTF-16 arena; nothing else allocates per word.
+ *
+ * Equality is always exact: a 32-bit hash only picks the slot and rules out most mismatches,
+ * and a candidate is confirmed character by character.
+ */
+
+/** Receives words as ranges of a string; the tokeniser's output interface on the hot path. */
+export interface RangeSink {
+  addRange(s: string, start: number, end: number): void;
+}
+
+/** FNV-1a over the UTF-16 code units of `s[start, end)`. */
+export function hashRange(s: string, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** murmur3's finaliser: spreads every input bit over the low bits a power-of-two table uses. */
+export function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** The slot hash of a word in a language: the same in every thread for the same pair. */
+export function termKey(wordHash: number, langSalt: number): number {
+  return mix(wordHash ^ langSalt);
+}
+
+/** A language's contribution to `termKey`, from its name, so that it is the same in every thread. */
+export function languageSalt(lang: string): number {
+  return mix(hashRange(lang, 0, lang.length) ^ 0x5bd1e995);
+}
+
+function sameRange(a: string, aStart: number, b: string, bStart: number, length: number): boolean {
+  if (a === b && aStart === bStart) return true;
+  for (let i = 0; i < length; i++) {
+    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  }
+  return true;
+}
+
+/**
+ * One document's distinct words, each with its occurrences (term frequency), in first-seen
+ * order. Reused from document to document: `clear()` empties only the slots it used.
+ */
+export class DocumentTerms implements RangeSink {
+  private slots = new Int32Array(1024);
+  private mask = 1023;
+  /** The string each distinct word was cut from (usually the document's one prepared text). */
+  sources: string[] = [];
+  starts = new Int32Array(512);
+  lengths = new Int32Array(512);
+  /** `hashRange` of each distinct word. */
+  hashes = new Int32Array(512);
+  /** Occurrences of each distinct word, at least 1. */
+  tfs = new Uint32Array(512);
+  private slotOf = new Int32Array(512);
+  size = 0;
+
+  addRange(s: string, start: number, end: number): void {
+    const length = end - start;
+    const h = hashRange(s, start, end);
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = mix(h) & mask;
+    for (;;) {
+      const entry = slots[slot]!;
+      if (entry === 0) break;
+      const k = entry - 1;
+      if (
+        this.hashes[k] === h &&
+        this.lengths[k] === length &&
+        sameRange(this.sources[k]!, this.starts[k]!, s, start, length)
+      ) {
+        this.tfs[k]!++;
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const k = this.size++;
+    if (k >= this.tfs.length) this.growEntries();
+    slots[slot] = k + 1;
+    this.slotOf[k] = slot;
+    this.sources[k] = s;
+    this.starts[k] = start;
+    this.lengths[k] = length;
+    this.hashes[k] = h;
+    this.tfs[k] = 1;
+    if (this.size * 2 > mask) this.growSlots();
+  }
+
+  /** Adds a whole string as one word. */
+  add(term: string): void {
+    this.addRange(term, 0, term.length);
+  }
+
+  /** The k-th distinct word as its own string. */
+  term(k: number): string {
+    const start = this.starts[k]!;
+    return this.sources[k]!.slice(start, start + this.lengths[k]!);
+  }
+
+  clear(): void {
+    const slots = this.slots;
+    for (let k = 0; k < this.size; k++) slots[this.slotOf[k]!] = 0;
+    this.size = 0;
+  }
+
+  private growEntries(): void {
+    const size = this.tfs.length * 2;
+    const grow = <T extends Int32Array | Uint32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.starts = grow(this.starts);
+    this.lengths = grow(this.lengths);
+    this.hashes = grow(this.hashes);
+    this.tfs = grow(this.tfs);
+    this.slotOf = grow(this.slotOf);
+  }
+
+  private growSlots(): void {
+    const capacity = this.slots.length * 2;
+    const slots = new Int32Array(capacity);
+    const mask = capacity - 1;
+    for (let k = 0; k < this.size; k++) {
+      let slot = mix(this.hashes[k]!) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = k + 1;
+      this.slotOf[k] = slot;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+/** Longest word a table stores (the tokeniser drops longer ones): the length field's range. */
+const MAX_LENGTH = 0xff;
+/** Separates words in the arena, so that it decodes into one string that splits into all words. */
+export const ARENA_SEPARATOR = 0x0a;
+
+/**
+ * (language, word) -> id, ids dense from 0 in first-seen order, with per id its document
+ * frequency `df` and collection frequency `cf`. Per id the table keeps, side by side in one
+ * Int32Array so that a lookup touches one cache line for them: the word's arena offset, its
+ * length and language, df, and the low 32 bits of cf; cf's higher part, needed past 2^32
+ * occurrences, is kept apart.
+ */
+export class TermTable {
+  /** Stride 2: [key, id + 1]; 0 in the second marks an empty slot. */
+  private slots: Int32Array;
+  private mask: number;
+  /** Stride 4: [arena offset, length | language << 8, df, cf mod 2^32]. */
+  private info: Int32Array;
+  private cfHigh = new Map<number, number>();
+  private arena: Uint16Array;
+  private arenaLength = 0;
+  size = 0;
+
+  constructor(expectedTerms = 1 << 16) {
+    let capacity = 1024;
+    while (capacity < expectedTerms * 2) capacity *= 2;
+    this.slots = new Int32Array(capacity * 2);
+    this.mask = capacity - 1;
+    this.info = new Int32Array(Math.max(expectedTerms, 256) * 4);
+    this.arena = new Uint16Array(Math.max(expectedTerms, 256) * 8);
+  }
+
+  /**
+   * The id of `s[start, start + length)` in language `lang` (an index the caller assigns) whose
+   * `termKey` is `key`; a new id when the table has not seen it.
+   */
+  intern(lang: number, key: number, s: string, start: number, length: number): number {
+    const slots = this.slots;
+    const info = this.info;
+    const mask = this.mask;
+    const tag = length | (lang << 8);
+    let slot = key & mask;
+    for (;;) {
+      const entry = slots[2 * slot + 1]!;
+      if (entry === 0) break;
+      if (slots[2 * slot] === key) {
+        const id = entry - 1;
+        if (info[4 * id + 1] === tag && this.matches(info[4 * id]!, s, start, length)) return id;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (length > MAX_LENGTH) throw new RangeError(`word of ${length} code units`);
+    const id = this.size++;
+    if (4 * id + 4 > info.length) this.growInfo();
+    const offset = this.store(s, start, length);
+    const at = 4 * id;
+    this.info[at] = offset;
+    this.info[at + 1] = tag;
+    this.info[at + 2] = 0;
+    this.info[at + 3] = 0;
+    slots[2 * slot] = key;
+    slots[2 * slot + 1] = id + 1;
+    if (this.size * 2 > mask) this.growSlots();
+    return id;
+  }
+
+  /** Adds `df` documents and `cf` occurrences to the counts of `id`. */
+  count(id: number, df: number, cf: number): void {
+    const info = this.info;
+    info[4 * id + 2] = (info[4 * id + 2]! + df) | 0;
+    const low = (info[4 * id + 3]! >>> 0) + cf;
+    if (low < 0x100000000) {
+      info[4 * id + 3] = low | 0;
+    } else {
+      const carry = Math.floor(low / 0x100000000);
+      info[4 * id + 3] = (low - carry * 0x100000000) | 0;
+      this.cfHigh.set(id, (this.cfHigh.get(id) ?? 0) + carry);
+    }
+  }
+
+  df(id: number): number {
+    return this.info[4 * id + 2]! >>> 0;
+  }
+
+  cf(id: number): number {
+    return (this.info[4 * id + 3]! >>> 0) + (this.cfHigh.get(id) ?? 0) * 0x100000000;
+  }
+
+  language(id: number): number {
+    return this.info[4 * id + 1]! >>> 8;
+  }
+
+  /** Every word, in id order, separated by `ARENA_SEPARATOR`. */
+  arenaView(): Uint16Array {
+    return this.arena.subarray(0, this.arenaLength);
+  }
+
+  /** Where word `id` starts in `arenaView()`; it is `length(id)` code units long. */
+  offset(id: number): number {
+    return this.info[4 * id]!;
+  }
+
+  length(id: number): number {
+    return this.info[4 * id + 1]! & 0xff;
+  }
+
+  /** Every word, in id order. */
+  words(): string[] {
+    if (this.size === 0) return [];
+    const text = new TextDecoder('utf-16le', { ignoreBOM: true }).decode(this.arenaView());
+    const words = text.split('\n');
+    words.pop();
+    if (words.length !== this.size) {
+      throw new Error(`term table holds ${this.size} words but its arena ${words.length}`);
+    }
+    return words;
+  }
+
+  private matches(offset: number, s: string, start: number, length: number): boolean {
+    const arena = this.arena;
+    for (let i = 0; i < length; i++) {
+      if (arena[offset + i] !== s.charCodeAt(start + i)) return false;
+    }
+    return true;
+  }
+
+  private store(s: string, start: number, length: number): number {
+    if (this.arenaLength + length + 1 > this.arena.length) {
+      let size = this.arena.length * 2;
+      while (size < this.arenaLength + length + 1) size *= 2;
+      const grown = new Uint16Array(size);
+      grown.set(this.arena.subarray(0, this.arenaLength));
+      this.arena = grown;
+    }
+    const offset = this.arenaLength;
+    const arena = this.arena;
+    for (let i = 0; i < length; i++) arena[offset + i] = s.charCodeAt(start + i);
+    arena[offset + length] = ARENA_SEPARATOR;
+    this.arenaLength = offset + length + 1;
+    return offset;
+  }
+
+  private growInfo(): void {
+    const grown = new Int32Array(this.info.length * 2);
+    grown.set(this.info);
+    this.info = grown;
+  }
+
+  private growSlots(): void {
+    const capacity = (this.mask + 1) * 2;
+    const mask = capacity - 1;
+    const old = this.slots;
+    const slots = new Int32Array(capacity * 2);
+    for (let i = 0; i < old.length; i += 2) {
+      const entry = old[i + 1]!;
+      if (entry === 0) continue;
+      const key = old[i]!;
+      let slot = key & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = key;
+      slots[2 * slot + 1] = entry;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}

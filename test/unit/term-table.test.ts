@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DocumentTerms,
+  hashRange,
+  languageSalt,
+  TermTable,
+  termKey,
+} from '../../src/analysis/term-table.js';
+import { addTermRanges } from '../../src/analysis/tokenizer.js';
+
+/** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
+const COLLIDING = ['gxwjqbe', 'ensbcjc'] as const;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function documentMap(terms: DocumentTerms): Map<string, number> {
+  return new Map(Array.from({ length: terms.size }, (_, k) => [terms.term(k), terms.tfs[k]!]));
+}
+
+describe('DocumentTerms', () => {
+  it('counts every occurrence of each word, in first-seen order, and starts over when cleared', () => {
+    const terms = new DocumentTerms();
+    addTermRanges('x y', 'fr', terms);
+    terms.clear();
+    addTermRanges("The cat and THE hat; l'homme, the end", 'fr', terms);
+    expect(terms.size).toBe(7);
+    expect(Array.from({ length: terms.size }, (_, k) => terms.term(k))).toEqual([
+      'the',
+      'cat',
+      'and',
+      'hat',
+      "l'",
+      'homme',
+      'end',
+    ]);
+    expect([...terms.tfs.subarray(0, terms.size)]).toEqual([3, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('tells apart words whose hashes collide', () => {
+    const [a, b] = COLLIDING;
+    expect(hashRange(a, 0, a.length)).toBe(hashRange(b, 0, b.length));
+    const terms = new DocumentTerms();
+    addTermRanges(`${a} ${b} ${a} ${b} ${b}`, 'en', terms);
+    expect(Object.fromEntries(documentMap(terms))).toEqual({ [a]: 2, [b]: 3 });
+  });
+
+  it('grows past its initial capacity and agrees with a Map on random documents', () => {
+    const random = mulberry32(7);
+    const terms = new DocumentTerms();
+    for (let round = 0; round < 20; round++) {
+      terms.clear();
+      const expected = new Map<string, number>();
+      const words: string[] = [];
+      const size = round === 0 ? 5000 : Math.floor(random() * 400);
+      for (let i = 0; i < size; i++) {
+        const word = `w${Math.floor(random() * (round === 0 ? 3000 : 60)).toString(36)}`;
+        words.push(word);
+        expected.set(word, (expected.get(word) ?? 0) + 1);
+      }
+      // Words cut from one long text, as the tokeniser reports them.
+      const text = words.join(' ');
+      let at = 0;
+      for (const word of words) {
+        terms.addRange(text, at, at + word.length);
+        at += word.length + 1;
+      }
+      expect(documentMap(terms)).toEqual(expected);
+    }
+  });
+});
+
+describe('TermTable', () => {
+  it('gives each (language, word) one dense id, exactly, however the keys collide', () => {
+    const table = new TermTable(4);
+    const en = 0;
+    const fr = 1;
+    // The same key for different words: only the characters decide.
+    expect(table.intern(en, 42, 'cat', 0, 3)).toBe(0);
+    expect(table.intern(en, 42, 'dog', 0, 3)).toBe(1);
+    expect(table.intern(fr, 42, 'cat', 0, 3)).toBe(2);
+    expect(table.intern(en, 42, 'the cat', 4, 3)).toBe(0);
+    expect(table.intern(en, 42, 'dogs', 0, 3)).toBe(1);
+    expect(table.size).toBe(3);
+    expect(table.words()).toEqual(['cat', 'dog', 'cat']);
+    expect([table.language(0), table.language(2)]).toEqual([en, fr]);
+  });
+
+  it('grows and keeps every word and count through many rehashes', () => {
+    const table = new TermTable(16);
+    const salt = languageSalt('en');
+    const words = Array.from({ length: 50_000 }, (_, i) => `t${i.toString(36)}é`);
+    for (let pass = 1; pass <= 2; pass++) {
+      words.forEach((word, i) => {
+        const id = table.intern(
+          0,
+          termKey(hashRange(word, 0, word.length), salt),
+          word,
+          0,
+          word.length,
+        );
+        expect(id).toBe(i);
+        table.count(id, 1, pass);
+      });
+    }
+    expect(table.size).toBe(words.length);
+    expect(table.words()).toEqual(words);
+    expect([table.df(123), table.cf(123)]).toEqual([2, 3]);
+  });
+
+  it('carries collection frequencies past 2^32', () => {
+    const table = new TermTable();
+    const id = table.intern(0, 1, 'the', 0, 3);
+    table.count(id, 1, 2 ** 32 - 1);
+    table.count(id, 1, 5);
+    table.count(id, 1, 2 ** 33);
+    expect(table.cf(id)).toBe(2 ** 32 - 1 + 5 + 2 ** 33);
+    expect(table.df(id)).toBe(3);
+  });
+});
