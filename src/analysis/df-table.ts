@@ -10,7 +10,7 @@
  * so that it can re-encode its documents. Pure data structures.
  */
 import type { EncodedDocuments, WorkerTerms } from './protocol.js';
-import { ByteWriter, sortTermCounts } from './term-ids.js';
+import { ByteWriter, getVarint, sortTermCounts, varintEnd } from './term-ids.js';
 import { type DocumentTerms, hashRange, languageSalt, TermTable, termKey } from './term-table.js';
 
 export interface LanguageCounts {
@@ -56,6 +56,9 @@ export class FullCounter {
   private readonly languages = new Languages();
   private scratchIds = new Uint32Array(4096);
   private scratchTfs = new Uint32Array(4096);
+  private keys = new Int32Array(4096);
+  /** See `TermTable.touch`. */
+  touched = 0;
   // Per-document records, kept only when the counts are to be stored.
   private readonly docIds: string[] = [];
   private docLang = new Uint16Array(1024);
@@ -82,14 +85,12 @@ export class FullCounter {
     const table = this.table;
     const { sources, starts, lengths, hashes } = terms;
     const termTfs = terms.tfs;
+    if (k > this.keys.length) this.keys = new Int32Array(k * 2);
+    const keys = this.keys;
+    for (let i = 0; i < k; i++) keys[i] = termKey(hashes[i]!, salt);
+    this.touched ^= table.touch(keys, k);
     for (let i = 0; i < k; i++) {
-      const termId = table.intern(
-        li,
-        termKey(hashes[i]!, salt),
-        sources[i]!,
-        starts[i]!,
-        lengths[i]!,
-      );
+      const termId = table.intern(li, keys[i]!, sources[i]!, starts[i]!, lengths[i]!);
       const tf = termTfs[i]!;
       table.count(termId, 1, tf);
       ids[i] = termId;
@@ -121,18 +122,9 @@ export class FullCounter {
     const documents = this.docIds.length;
     const ends = new Uint32Array(documents);
     let pos = 0;
-    const next = (): number => {
-      let result = 0;
-      let shift = 0;
-      for (;;) {
-        const byte = bytes[pos++]!;
-        result += (byte & 0x7f) * 2 ** shift;
-        if (byte < 0x80) return result;
-        shift += 7;
-      }
-    };
     for (let doc = 0; doc < documents; doc++) {
-      const count = next();
+      const count = getVarint(bytes, pos);
+      pos = varintEnd;
       if (count > this.scratchIds.length) {
         this.scratchIds = new Uint32Array(count * 2);
         this.scratchTfs = new Uint32Array(count * 2);
@@ -140,13 +132,18 @@ export class FullCounter {
       const ids = this.scratchIds;
       const tfs = this.scratchTfs;
       for (let i = 0; i < count; i++) {
-        const value = next();
-        const flagged = value % 2 === 1;
-        const local = flagged ? (value - 1) / 2 : value / 2;
+        const value = getVarint(bytes, pos);
+        pos = varintEnd;
+        const local = Math.floor(value / 2);
         const global = map[local];
         if (global === undefined) throw new Error(`no global id for local term ${local}`);
         ids[i] = global;
-        tfs[i] = flagged ? next() + 2 : 1;
+        if (value % 2 === 1) {
+          tfs[i] = getVarint(bytes, pos) + 2;
+          pos = varintEnd;
+        } else {
+          tfs[i] = 1;
+        }
       }
       sortTermCounts(ids, tfs, count);
       out.writeTermCounts(ids, tfs, count);

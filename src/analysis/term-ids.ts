@@ -15,6 +15,79 @@
 /** Largest value a varint of this format may hold: five bytes of seven bits. */
 const MAX_VARINT = 2 ** 35 - 1;
 
+/** Writes `value` (0 <= value <= 2^35 − 1) at `at` of a buffer known to have room; returns the end. */
+function putVarint(buf: Uint8Array, at: number, value: number): number {
+  if (value < 0x80) {
+    buf[at] = value;
+    return at + 1;
+  }
+  if (value < 0x4000) {
+    buf[at] = (value & 0x7f) | 0x80;
+    buf[at + 1] = value >>> 7;
+    return at + 2;
+  }
+  if (value < 0x80000000) {
+    let v = value;
+    while (v >= 0x80) {
+      buf[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[at] = v;
+    return at + 1;
+  }
+  if (!(value <= MAX_VARINT)) throw new RangeError(`varint out of range: ${value}`);
+  let v = value;
+  while (v >= 0x80) {
+    buf[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[at] = v;
+  return at + 1;
+}
+
+/**
+ * Reads the varint at `at` of `bytes`: returns its value and leaves its end in `varintEnd`,
+ * which saves an object per call on the hot paths that decode records.
+ */
+export function getVarint(bytes: Uint8Array, at: number): number {
+  const b0 = bytes[at]!;
+  if (b0 < 0x80) {
+    varintEnd = at + 1;
+    return b0;
+  }
+  const b1 = bytes[at + 1]!;
+  if (b1 < 0x80) {
+    varintEnd = at + 2;
+    return (b0 & 0x7f) | (b1 << 7);
+  }
+  const b2 = bytes[at + 2]!;
+  if (b2 < 0x80) {
+    varintEnd = at + 3;
+    return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+  }
+  const b3 = bytes[at + 3]!;
+  if (b3 < 0x80) {
+    varintEnd = at + 4;
+    return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | (b3 << 21);
+  }
+  let result = 0;
+  let shift = 0;
+  let pos = at;
+  for (;;) {
+    if (pos >= bytes.length) throw new RangeError('truncated term record');
+    const byte = bytes[pos++]!;
+    result += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+    shift += 7;
+    if (shift > 28) throw new RangeError('varint too long in term record');
+  }
+  varintEnd = pos;
+  return result;
+}
+
+/** Where the varint that `getVarint` last read ends. */
+export let varintEnd = 0;
+
 /** Grows as needed; `bytes()` returns a view of what was written. */
 export class ByteWriter {
   private buf: Uint8Array;
@@ -59,20 +132,26 @@ export class ByteWriter {
    * `tfs[0..count)` (each at least 1).
    */
   writeTermCounts(ids: Uint32Array, tfs: Uint32Array, count: number, gaps = true): void {
-    this.writeVarint(count);
+    // Room for every varint at its longest, reserved once: the loop below writes unchecked.
+    this.ensure(5 + count * 10);
+    const buf = this.buf;
+    let at = this.length;
+    at = putVarint(buf, at, count);
     let previous = -1;
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
       const tf = tfs[i]!;
       const value = (gaps ? id - previous - 1 : id) * 2;
+      if (value < 0) throw new RangeError(`term ids out of order: ${id} after ${previous}`);
       if (tf > 1) {
-        this.writeVarint(value + 1);
-        this.writeVarint(tf - 2);
+        at = putVarint(buf, at, value + 1);
+        at = putVarint(buf, at, tf - 2);
       } else {
-        this.writeVarint(value);
+        at = putVarint(buf, at, value);
       }
       previous = id;
     }
+    this.length = at;
   }
 
   bytes(): Uint8Array {
