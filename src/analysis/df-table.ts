@@ -44,6 +44,10 @@ class Languages {
   }
 }
 
+/** A worker's local records are kept in blocks of about this size, released as they are re-encoded. */
+const RECORD_BLOCK_BYTES = 4 << 20;
+const EMPTY = new Uint8Array(0);
+
 function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need: number): T {
   if (need <= array.length) return array;
   const grown = new (array.constructor as new (n: number) => T)(Math.max(need, array.length * 2));
@@ -52,7 +56,7 @@ function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need
 }
 
 export class FullCounter {
-  private readonly table = new TermTable();
+  private table = new TermTable();
   private readonly languages = new Languages();
   private scratchIds = new Uint32Array(4096);
   private scratchTfs = new Uint32Array(4096);
@@ -63,7 +67,11 @@ export class FullCounter {
   private readonly docIds: string[] = [];
   private docLang = new Uint16Array(1024);
   private docUpdatedAt = new Float64Array(1024);
-  private readonly records = new ByteWriter(1 << 20);
+  /** Records of finished blocks, each of whole documents, and how many documents each holds. */
+  private readonly blocks: Uint8Array[] = [];
+  private readonly blockDocuments: number[] = [];
+  private readonly records = new ByteWriter(RECORD_BLOCK_BYTES + (1 << 16));
+  private recordsInBlock = 0;
   counted = 0;
 
   constructor(private readonly keepRecords: boolean) {}
@@ -105,60 +113,94 @@ export class FullCounter {
     this.docUpdatedAt[doc] = updatedAtMs;
     // In first-seen order: `encode` sorts once, by global id.
     this.records.writeTermCounts(ids, tfs, k, false);
+    this.recordsInBlock++;
+    if (this.records.length >= RECORD_BLOCK_BYTES) this.finishBlock();
   }
 
-  /** This worker's terms and counts, by local id. */
+  private finishBlock(): void {
+    if (this.recordsInBlock === 0) return;
+    this.blocks.push(this.records.take());
+    this.blockDocuments.push(this.recordsInBlock);
+    this.records.reset();
+    this.recordsInBlock = 0;
+  }
+
+  /** This worker's terms and counts, by local id; the table is released (drained once). */
   terms(): WorkerTerms {
-    return exportTerms(this.table, this.languages);
+    const terms = exportTerms(this.table, this.languages);
+    this.table = new TermTable(16);
+    return terms;
   }
 
   /**
-   * Re-encodes every kept document with global ids: `map[localId]` is the term's id in its
-   * language. Releases the local records.
+   * Re-encodes every kept document with global ids, `map[localId]` being the term's id in its
+   * language, and hands them to `emit` in pieces of about `pieceBytes` of records, in document
+   * order. The local records are released block by block as they are re-encoded, so the two
+   * forms never both exist whole.
    */
-  encode(map: Uint32Array): EncodedDocuments {
-    const bytes = this.records.bytes();
-    const out = new ByteWriter(Math.max(bytes.length + 1024, 1024));
-    const documents = this.docIds.length;
-    const ends = new Uint32Array(documents);
-    let pos = 0;
-    for (let doc = 0; doc < documents; doc++) {
-      const count = getVarint(bytes, pos);
-      pos = varintEnd;
-      if (count > this.scratchIds.length) {
-        this.scratchIds = new Uint32Array(count * 2);
-        this.scratchTfs = new Uint32Array(count * 2);
-      }
-      const ids = this.scratchIds;
-      const tfs = this.scratchTfs;
-      for (let i = 0; i < count; i++) {
-        const value = getVarint(bytes, pos);
-        pos = varintEnd;
-        const local = Math.floor(value / 2);
-        const global = map[local];
-        if (global === undefined) throw new Error(`no global id for local term ${local}`);
-        ids[i] = global;
-        if (value % 2 === 1) {
-          tfs[i] = getVarint(bytes, pos) + 2;
-          pos = varintEnd;
-        } else {
-          tfs[i] = 1;
-        }
-      }
-      sortTermCounts(ids, tfs, count);
-      out.writeTermCounts(ids, tfs, count);
-      ends[doc] = out.length;
-    }
-    if (pos !== bytes.length) throw new Error('term records do not end where expected');
-    this.records.release();
-    return {
-      ids: this.docIds,
-      langs: this.languages.names,
-      langOf: this.docLang.slice(0, documents),
-      updatedAt: this.docUpdatedAt.slice(0, documents),
-      records: out.take(),
-      ends,
+  encode(map: Uint32Array, emit: (piece: EncodedDocuments) => void, pieceBytes = 4 << 20): void {
+    this.finishBlock();
+    const out = new ByteWriter(pieceBytes + (1 << 16));
+    let ends = new Uint32Array(4096);
+    let pieceStart = 0;
+    let doc = 0;
+    const flush = (): void => {
+      if (doc === pieceStart) return;
+      emit({
+        ids: this.docIds.slice(pieceStart, doc),
+        langs: this.languages.names,
+        langOf: this.docLang.slice(pieceStart, doc),
+        updatedAt: this.docUpdatedAt.slice(pieceStart, doc),
+        records: out.take(),
+        ends: ends.slice(0, doc - pieceStart),
+      });
+      out.reset();
+      pieceStart = doc;
     };
+    for (let b = 0; b < this.blocks.length; b++) {
+      const bytes = this.blocks[b]!;
+      this.blocks[b] = EMPTY;
+      let pos = 0;
+      for (let n = this.blockDocuments[b]!; n > 0; n--) {
+        const count = getVarint(bytes, pos);
+        pos = varintEnd;
+        if (count > this.scratchIds.length) {
+          this.scratchIds = new Uint32Array(count * 2);
+          this.scratchTfs = new Uint32Array(count * 2);
+        }
+        const ids = this.scratchIds;
+        const tfs = this.scratchTfs;
+        for (let i = 0; i < count; i++) {
+          const value = getVarint(bytes, pos);
+          pos = varintEnd;
+          const local = Math.floor(value / 2);
+          const global = map[local];
+          if (global === undefined) throw new Error(`no global id for local term ${local}`);
+          ids[i] = global;
+          if (value % 2 === 1) {
+            tfs[i] = getVarint(bytes, pos) + 2;
+            pos = varintEnd;
+          } else {
+            tfs[i] = 1;
+          }
+        }
+        sortTermCounts(ids, tfs, count);
+        out.writeTermCounts(ids, tfs, count);
+        if (doc - pieceStart >= ends.length) {
+          const grown = new Uint32Array(ends.length * 2);
+          grown.set(ends);
+          ends = grown;
+        }
+        ends[doc - pieceStart] = out.length;
+        doc++;
+        if (out.length >= pieceBytes) flush();
+      }
+      if (pos !== bytes.length) throw new Error('term records do not end where expected');
+    }
+    flush();
+    if (doc !== this.docIds.length) {
+      throw new Error(`encoded ${doc} documents of ${this.docIds.length}`);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * term tables come back as transferred typed arrays (the terms' characters in one arena), so
  * neither direction pays for structured cloning of many small objects.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { FieldNames } from '../config/types.js';
 import type { BadReason } from './document.js';
 
@@ -46,8 +47,18 @@ export interface DrainTask extends BarrierTask {
 
 export interface EncodeTask extends BarrierTask {
   readonly kind: 'encode';
-  /** Per worker id: local term id -> the term's global id within its language. */
+  /**
+   * Per worker id: local term id -> the term's global id within its language (views of one
+   * SharedArrayBuffer, so that each task carries them without a copy).
+   */
   readonly maps: ReadonlyMap<string, Uint32Array>;
+  /** Where the worker posts its documents, as `EncodedDocuments` pieces. */
+  readonly port: MessagePort;
+  /**
+   * One Int32: pieces the worker may still post before the job has taken them. The worker
+   * takes one per piece and waits at 0; the job gives one back per piece it has stored.
+   */
+  readonly credits: SharedArrayBuffer;
 }
 
 export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask;
@@ -128,9 +139,12 @@ export interface EncodedDocuments {
   readonly ends: Uint32Array;
 }
 
-export interface EncodeResult extends EncodedDocuments {
+/** The end of a worker's encode task: what it posted on the task's port. */
+export interface EncodeResult {
   readonly kind: 'encode';
   readonly workerId: string;
+  readonly documents: number;
+  readonly pieces: number;
 }
 
 export type WorkerResult = AnalyzeResult | DrainResult | EncodeResult;

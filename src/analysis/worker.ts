@@ -193,17 +193,31 @@ function drain(): unknown {
   ]);
 }
 
-function encode(task: EncodeTask): unknown {
+function encode(task: EncodeTask): EncodeResult {
   const map = task.maps.get(workerId);
   if (map === undefined) throw new Error(`no term id map for worker ${workerId}`);
-  const encoded = counter.encode(map);
-  const result: EncodeResult = { kind: 'encode', workerId, ...encoded };
-  return transferring(result, [
-    encoded.langOf.buffer,
-    encoded.updatedAt.buffer,
-    encoded.records.buffer,
-    encoded.ends.buffer,
-  ]);
+  const credits = new Int32Array(task.credits);
+  let documents = 0;
+  let pieces = 0;
+  counter.encode(map, (piece) => {
+    // At most the job's credits are in flight: memory stays bounded while it stores them.
+    const deadline = Date.now() + task.timeoutMs;
+    while (Atomics.load(credits, 0) <= 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`encode: the job took no documents for ${task.timeoutMs} ms`);
+      Atomics.wait(credits, 0, 0, left);
+    }
+    Atomics.sub(credits, 0, 1);
+    task.port.postMessage(piece, [
+      piece.langOf.buffer as ArrayBuffer,
+      piece.updatedAt.buffer as ArrayBuffer,
+      piece.records.buffer as ArrayBuffer,
+      piece.ends.buffer as ArrayBuffer,
+    ]);
+    documents += piece.ids.length;
+    pieces++;
+  });
+  return { kind: 'encode', workerId, documents, pieces };
 }
 
 export default function run(task: WorkerTask): unknown {
@@ -215,6 +229,7 @@ export default function run(task: WorkerTask): unknown {
       waitForAllWorkers(task);
       return drain();
     case 'encode':
+      // Each worker must encode its own documents: the barrier gives each exactly one task.
       waitForAllWorkers(task);
       return encode(task);
   }

@@ -3,6 +3,7 @@
  * lines or raw BSON documents) and hands them over; the workers parse, validate, tokenise and
  * count; at the end every worker's document and collection frequencies are drained and merged.
  */
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { MergedTerms, type RankedLanguage } from '../analysis/df-table.js';
 import { BAD_REASONS, type BadReason } from '../analysis/document.js';
@@ -11,6 +12,7 @@ import type {
   ChangedDocument,
   DrainResult,
   DrainTask,
+  EncodedDocuments,
   EncodeResult,
   EncodeTask,
   WorkerSettings,
@@ -52,20 +54,27 @@ export interface AnalyzeOptions {
   readonly onProgress?: (counted: number) => void;
   /** Delta mode: receives the changed documents of each chunk as they arrive. */
   readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
-  /** Full mode with `keepRecords`: receives each worker's documents, encoded with global ids. */
-  readonly onDocuments?: (documents: EncodeResult) => void;
+  /**
+   * Full mode: receives every language's terms with their document and collection frequencies,
+   * ranked by document frequency, in language order, while the workers start encoding the
+   * documents. Nothing else keeps them: take what is needed.
+   */
+  readonly onRanked?: (ranked: readonly RankedLanguage[]) => void;
+  /**
+   * Full mode with `keepRecords`: receives the documents, encoded with global ids, in pieces of
+   * a few MB. Each worker has at most PIECES_IN_FLIGHT pieces waiting for this callback.
+   */
+  readonly onDocuments?: (documents: EncodedDocuments) => void;
 }
 
 export type { RankedLanguage };
 
 export interface AnalysisOutcome {
-  /**
-   * Full mode: every language's terms with their document and collection frequencies, ranked by
-   * document frequency, in language order. Empty in delta mode.
-   */
-  readonly ranked: readonly RankedLanguage[];
   readonly stats: AnalysisStats;
 }
+
+/** Encoded pieces a worker may post before the job has stored them. */
+const PIECES_IN_FLIGHT = 2;
 
 const WORKER_FILE = new URL('../analysis/worker.js', import.meta.url).href;
 const DEFAULT_CHUNK_BYTES = 128 * 1024;
@@ -189,7 +198,6 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       });
     }
 
-    let ranked: RankedLanguage[] = [];
     if (options.settings.mode === 'full') {
       // One task object for all: they must share the barrier.
       const drainTask = barrierTask<DrainTask>('drain', workers);
@@ -212,23 +220,20 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       const workerIds = drained.map((result) => result.workerId);
       const mergedOf = drained.map((result) => merged.add(result.terms));
       drained.length = 0;
-      const rank = merged.rank();
-      ranked = rank.languages;
-      if (options.settings.keepRecords) {
-        const maps = new Map<string, Uint32Array>();
-        mergedOf.forEach((local, w) => {
-          const map = new Uint32Array(local.length);
-          for (let id = 0; id < local.length; id++) map[id] = rank.globalOf[local[id]!]!;
-          maps.set(workerIds[w]!, map);
-        });
-        mergedOf.length = 0;
-        const encodeTask: EncodeTask = { ...barrierTask<EncodeTask>('encode', workers), maps };
-        await Promise.all(
-          Array.from({ length: workers }, () =>
-            pool.run(encodeTask).then((result: EncodeResult) => options.onDocuments?.(result)),
-          ),
-        );
+      const { languages, globalOf } = merged.rank();
+      const encoding = options.settings.keepRecords
+        ? encodeDocuments(pool, workerIds, mergedOf, globalOf, options.onDocuments)
+        : Promise.resolve();
+      // Caught here and thrown below, so that a failing callback never leaves the encoding
+      // unobserved.
+      let rankedFailure: unknown = null;
+      try {
+        options.onRanked?.(languages);
+      } catch (error) {
+        rankedFailure = error;
       }
+      await encoding;
+      if (rankedFailure !== null) throw rankedFailure;
     }
 
     let line = 0;
@@ -241,13 +246,73 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     stats.samples = [...firstSamples.values()]
       .map(({ seq: s, sample }) => ({ ...sample, line: (firstLine[s] ?? 0) + sample.line }))
       .sort((a, b) => a.line - b.line);
-    return { ranked, stats };
+    return { stats };
   } catch (error) {
     if (options.signal.aborted) throw abortError(options.signal);
     throw error;
   } finally {
     await pool.destroy();
   }
+}
+
+/**
+ * Has each worker re-encode its documents with global ids and post them in pieces on a port of
+ * its own, at most PIECES_IN_FLIGHT ahead of `onDocuments`; resolves when every piece has been
+ * handed over.
+ */
+async function encodeDocuments(
+  pool: Piscina,
+  workerIds: readonly string[],
+  mergedOf: readonly Uint32Array[],
+  globalOf: Uint32Array,
+  onDocuments: ((documents: EncodedDocuments) => void) | undefined,
+): Promise<void> {
+  // Every worker's local -> global map in one shared buffer: each task carries all of them.
+  let total = 0;
+  for (const local of mergedOf) total += local.length;
+  const shared = new SharedArrayBuffer(Math.max(4, total * 4));
+  const maps = new Map<string, Uint32Array>();
+  let at = 0;
+  mergedOf.forEach((local, w) => {
+    const map = new Uint32Array(shared, at * 4, local.length);
+    for (let id = 0; id < local.length; id++) map[id] = globalOf[local[id]!]!;
+    maps.set(workerIds[w]!, map);
+    at += local.length;
+  });
+  const barrier = barrierTask<EncodeTask>('encode', workerIds.length);
+  let failure: unknown = null;
+  const runs = workerIds.map(async () => {
+    const { port1, port2 } = new MessageChannel();
+    const credits = new Int32Array(new SharedArrayBuffer(4));
+    credits[0] = PIECES_IN_FLIGHT;
+    let received = 0;
+    let expected = -1;
+    let allReceived: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      allReceived = resolve;
+    });
+    port1.on('message', (piece: EncodedDocuments) => {
+      received++;
+      try {
+        if (failure === null) onDocuments?.(piece);
+      } catch (error) {
+        failure = error;
+      }
+      Atomics.add(credits, 0, 1);
+      Atomics.notify(credits, 0);
+      if (received === expected) allReceived();
+    });
+    try {
+      const task: EncodeTask = { ...barrier, maps, port: port2, credits: credits.buffer };
+      const result = (await pool.run(task, { transferList: [port2] })) as EncodeResult;
+      expected = result.pieces;
+      if (received < expected) await done;
+    } finally {
+      port1.close();
+    }
+  });
+  await Promise.all(runs);
+  if (failure !== null) throw failure;
 }
 
 /** The abort's own reason (a deadline, a signal) when it is an error, so callers see why. */

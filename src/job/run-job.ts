@@ -241,6 +241,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const activeTransaction = transaction;
     const activeBuild = building;
     let recordBytes = 0;
+    // Full mode: document-term pairs counted, and the frequencies selection needs.
+    let occurrences = 0;
+    let selectionCounts: DfTables = new Map();
+    const selectionRatio = Math.min(
+      config.analysis.minDocumentRatio,
+      config.analysis.leaveDocumentRatio,
+    );
 
     let input: CorpusInput;
     let undated = 0;
@@ -284,7 +291,21 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         onChanges: (changes) => {
           for (const change of changes) activeTransaction?.apply(change);
         },
-        onDocuments: (docs: EncodeResult) => {
+        onRanked: (ranked) => {
+          // The dictionaries go into the new state while the workers encode the documents.
+          for (const language of ranked) {
+            activeBuild?.store.loadLanguage(
+              language.lang,
+              language.n,
+              language.terms,
+              language.df,
+              language.cf,
+            );
+            for (const df of language.df) occurrences += df;
+          }
+          selectionCounts = selectionTables(ranked, selectionRatio);
+        },
+        onDocuments: (docs) => {
           recordBytes += docs.records.byteLength;
           activeBuild?.store.loadDocuments(
             docs.ids,
@@ -359,40 +380,20 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     };
     const tables: DfTables = await phase('count', () => {
       if (activeBuild !== null) {
-        for (const language of outcome.ranked) {
-          activeBuild.store.loadLanguage(
-            language.lang,
-            language.n,
-            language.terms,
-            language.df,
-            language.cf,
-          );
-        }
         activeBuild.store.finishLoad(checkpoint);
-        let occurrences = 0;
-        for (const language of outcome.ranked) for (const c of language.df) occurrences += c;
         result.state = {
           documents: stats.counted,
           recordBytes,
           bytesPerTerm: occurrences === 0 ? 0 : round(recordBytes / occurrences, 3),
         };
       }
-      if (activeTransaction === null || deltaStore === null) {
-        return selectionTables(
-          outcome.ranked,
-          Math.min(config.analysis.minDocumentRatio, config.analysis.leaveDocumentRatio),
-        );
-      }
+      if (activeTransaction === null || deltaStore === null) return selectionCounts;
       activeTransaction.flush();
       result.state = { ...activeTransaction.stats };
-      const minRatio = Math.min(
-        config.analysis.minDocumentRatio,
-        config.analysis.leaveDocumentRatio,
-      );
       const fromState: DfTables = new Map();
       for (const { lang, n } of deltaStore.languages()) {
         if (n === 0) continue;
-        const minDf = Math.max(1, Math.ceil(minRatio * n - 1e-9));
+        const minDf = Math.max(1, Math.ceil(selectionRatio * n - 1e-9));
         fromState.set(lang, { n, ...deltaStore.termsAtLeast(lang, minDf) });
       }
       return fromState;

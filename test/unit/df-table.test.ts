@@ -6,6 +6,7 @@ import {
   selectionTables,
   sortByKeys,
 } from '../../src/analysis/df-table.js';
+import type { EncodedDocuments } from '../../src/analysis/protocol.js';
 import { readTermCounts } from '../../src/analysis/term-ids.js';
 import { DocumentTerms } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
@@ -57,14 +58,20 @@ describe('FullCounter and MergedTerms', () => {
     expect([...en.df]).toEqual([3, 2, 1]);
     expect([...en.cf]).toEqual([6, 3, 3]);
     const map = (local: Uint32Array): Uint32Array => local.map((id) => globalOf[id]!);
+    const encode = (counter: FullCounter, local: Uint32Array): EncodedDocuments => {
+      const pieces: EncodedDocuments[] = [];
+      counter.encode(map(local), (piece) => pieces.push(piece));
+      expect(pieces).toHaveLength(1);
+      return pieces[0]!;
+    };
 
-    const encodedOne = one.encode(map(mergedOf[0]!));
+    const encodedOne = encode(one, mergedOf[0]!);
     const first = readTermCounts(encodedOne.records);
     expect([...first.ids]).toEqual([0, 2]);
     expect([...first.tfs]).toEqual([2, 3]);
     expect(first.end).toBe(encodedOne.ends[0]);
 
-    const encodedTwo = two.encode(map(mergedOf[1]!));
+    const encodedTwo = encode(two, mergedOf[1]!);
     expect(encodedTwo.ids).toEqual(['b', 'c']);
     expect([...encodedTwo.updatedAt]).toEqual([20, 30]);
     const b = readTermCounts(encodedTwo.records);
@@ -77,6 +84,48 @@ describe('FullCounter and MergedTerms', () => {
       [0, 1],
       [1, 1],
     ]);
+  });
+
+  it('hand over the re-encoded documents in pieces of whole documents, in order', () => {
+    const counter = new FullCounter(true);
+    // Letters only: the tokeniser drops words with digits.
+    const word = (prefix: string, i: number): string =>
+      prefix + [...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
+    const texts = Array.from(
+      { length: 500 },
+      (_, i) => `the ${word('w', i)} ${word('x', i % 7)} the`,
+    );
+    texts.forEach((text, i) => {
+      counter.addDocument(`d${i}`, i % 2 === 0 ? 'en' : 'de', i, counts(text));
+    });
+    const merged = new MergedTerms();
+    const local = merged.add(counter.terms());
+    const { languages, globalOf } = merged.rank();
+    const pieces: EncodedDocuments[] = [];
+    counter.encode(
+      local.map((id) => globalOf[id]!),
+      (piece) => pieces.push(piece),
+      256,
+    );
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(pieces.flatMap((piece) => piece.ids)).toEqual(texts.map((_, i) => `d${i}`));
+    const byName = byLang(languages);
+    let doc = 0;
+    for (const piece of pieces) {
+      let offset = 0;
+      for (let i = 0; i < piece.ids.length; i++, doc++) {
+        const record = readTermCounts(piece.records, offset);
+        expect(record.end).toBe(piece.ends[i]);
+        offset = record.end;
+        const language = byName.get(piece.langs[piece.langOf[i]!]!)!;
+        const words = Object.fromEntries(
+          [...record.ids].map((id, k) => [language.terms[id]!, record.tfs[k]!]),
+        );
+        expect(words).toEqual({ the: 2, [word('w', doc)]: 1, [word('x', doc % 7)]: 1 });
+        expect(piece.updatedAt[i]).toBe(doc);
+      }
+      expect(offset).toBe(piece.records.length);
+    }
   });
 
   it('give the same ids whichever worker counted which document', () => {
