@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { type DfTables, selectionTables } from '../analysis/df-table.js';
 import type { BadReason } from '../analysis/document.js';
-import type { EncodeResult } from '../analysis/protocol.js';
 import { formatConfidence, type LanguageSelection, selectStopwords } from '../analysis/select.js';
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
 import { resolveChecked } from '../config/env-refs.js';
