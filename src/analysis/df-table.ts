@@ -46,6 +46,47 @@ class Languages {
 
 /** A worker's local records are kept in blocks of about this size, released as they are re-encoded. */
 const RECORD_BLOCK_BYTES = 4 << 20;
+
+/**
+ * Where a worker keeps its finished blocks of local records until they are re-encoded: in
+ * memory, or in a file (record-spill.ts), which keeps a large count's records out of the heap.
+ */
+export interface RecordBlocks {
+  /** Keeps a copy of a block (the caller reuses its memory); read back in the order put. */
+  put(block: Uint8Array): void;
+  readonly count: number;
+  /**
+   * Block `index`, each exactly once and in order; the returned view is only valid until the
+   * next call, and the block's memory is released.
+   */
+  take(index: number): Uint8Array;
+  /** Releases whatever is left. */
+  close(): void;
+}
+
+export class MemoryRecordBlocks implements RecordBlocks {
+  private readonly blocks: Uint8Array[] = [];
+
+  put(block: Uint8Array): void {
+    this.blocks.push(block.slice());
+  }
+
+  get count(): number {
+    return this.blocks.length;
+  }
+
+  take(index: number): Uint8Array {
+    const block = this.blocks[index];
+    if (block === undefined) throw new Error(`no record block ${index}`);
+    this.blocks[index] = EMPTY;
+    return block;
+  }
+
+  close(): void {
+    this.blocks.length = 0;
+  }
+}
+
 const EMPTY = new Uint8Array(0);
 
 function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need: number): T {
@@ -67,14 +108,17 @@ export class FullCounter {
   private readonly docIds: string[] = [];
   private docLang = new Uint16Array(1024);
   private docUpdatedAt = new Float64Array(1024);
-  /** Records of finished blocks, each of whole documents, and how many documents each holds. */
-  private readonly blocks: Uint8Array[] = [];
+  /** Documents in each finished block of records; the blocks are in `blocks`. */
   private readonly blockDocuments: number[] = [];
   private readonly records = new ByteWriter(RECORD_BLOCK_BYTES + (1 << 16));
   private recordsInBlock = 0;
   counted = 0;
 
-  constructor(private readonly keepRecords: boolean) {}
+  constructor(
+    private readonly keepRecords: boolean,
+    private readonly blocks: RecordBlocks = new MemoryRecordBlocks(),
+    private readonly blockBytes = RECORD_BLOCK_BYTES,
+  ) {}
 
   /** Counts one live document: its distinct terms, each with its occurrences (at least 1). */
   addDocument(id: string, lang: string, updatedAtMs: number, terms: DocumentTerms): void {
@@ -114,12 +158,12 @@ export class FullCounter {
     // In first-seen order: `encode` sorts once, by global id.
     this.records.writeTermCounts(ids, tfs, k, false);
     this.recordsInBlock++;
-    if (this.records.length >= RECORD_BLOCK_BYTES) this.finishBlock();
+    if (this.records.length >= this.blockBytes) this.finishBlock();
   }
 
   private finishBlock(): void {
     if (this.recordsInBlock === 0) return;
-    this.blocks.push(this.records.take());
+    this.blocks.put(this.records.bytes());
     this.blockDocuments.push(this.recordsInBlock);
     this.records.reset();
     this.recordsInBlock = 0;
@@ -157,9 +201,8 @@ export class FullCounter {
       out.reset();
       pieceStart = doc;
     };
-    for (let b = 0; b < this.blocks.length; b++) {
-      const bytes = this.blocks[b]!;
-      this.blocks[b] = EMPTY;
+    for (let b = 0; b < this.blocks.count; b++) {
+      const bytes = this.blocks.take(b);
       let pos = 0;
       for (let n = this.blockDocuments[b]!; n > 0; n--) {
         const count = getVarint(bytes, pos);
@@ -198,6 +241,7 @@ export class FullCounter {
       if (pos !== bytes.length) throw new Error('term records do not end where expected');
     }
     flush();
+    this.blocks.close();
     if (doc !== this.docIds.length) {
       throw new Error(`encoded ${doc} documents of ${this.docIds.length}`);
     }

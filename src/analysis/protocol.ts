@@ -17,6 +17,11 @@ export interface WorkerSettings {
   readonly mode: 'full' | 'delta';
   /** Full mode: keep each document's terms and their frequencies so the counts can be stored. */
   readonly keepRecords: boolean;
+  /**
+   * With `keepRecords`: a directory where each worker keeps its records in a file until they are
+   * re-encoded, rather than in memory (null).
+   */
+  readonly recordDir: string | null;
   /** Delta mode: documents changed before this instant were applied by an earlier run. */
   readonly windowStartMs: number | null;
   /** Documents with `updatedAt` at or after this instant belong to a later run. */

@@ -6,6 +6,7 @@
  * the job to apply.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { scanBsonChunk } from './bson-chunk.js';
 import { type LineValue, scanChunk } from './chunk-lines.js';
@@ -24,6 +25,7 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from './protocol.js';
+import { FileRecordBlocks } from './record-spill.js';
 import { DocumentTerms } from './term-table.js';
 import { TimePrefilter } from './time-prefilter.js';
 import { addTermRanges, languageVariants, normalizeLanguage } from './tokenizer.js';
@@ -31,7 +33,12 @@ import { addTermRanges, languageVariants, normalizeLanguage } from './tokenizer.
 const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;
 const validator = new DocumentValidator(settings);
-const counter = new FullCounter(settings.keepRecords);
+const counter = new FullCounter(
+  settings.keepRecords,
+  settings.keepRecords && settings.recordDir !== null
+    ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
+    : undefined,
+);
 const terms = new DocumentTerms();
 const NO_TERMS = new Uint32Array(0);
 const variants = languageVariants(settings.languageVariants);

@@ -5,8 +5,10 @@
  * analysis has succeeded, and the state is committed only after the publish, so a failure leaves
  * yesterday's lists live and the next run redoes the same window.
  */
+
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type DfTables, selectionTables } from '../analysis/df-table.js';
 import type { BadReason } from '../analysis/document.js';
 import { formatConfidence, type LanguageSelection, selectStopwords } from '../analysis/select.js';
@@ -280,6 +282,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           maxDocumentBytes: config.source.maxDocumentBytes,
           mode: plan.mode,
           keepRecords,
+          recordDir: activeBuild === null ? null : dirname(activeBuild.path),
           windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
           windowEndMs: windowEnd.getTime(),
           detectLanguage: config.analysis.detectLanguage === 'on',

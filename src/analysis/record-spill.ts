@@ -1,0 +1,68 @@
+/**
+ * A worker's blocks of local term records in a file of its own while a full count runs: the
+ * records of a large corpus (hundreds of bytes per document) then live in the page cache, not in
+ * the heap, and are read back once, in order, when the documents are re-encoded. The file is
+ * removed when the blocks have been read or the count is abandoned; a run that dies leaves it in
+ * its unfinished state generation, which the next run removes.
+ */
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import type { RecordBlocks } from './df-table.js';
+
+export class FileRecordBlocks implements RecordBlocks {
+  private fd: number | null;
+  private readonly sizes: number[] = [];
+  private written = 0;
+  private readAt = 0;
+  private taken = 0;
+  private buffer = new Uint8Array(0);
+
+  constructor(readonly path: string) {
+    // 'wx+': never reuse a file someone else made.
+    this.fd = openSync(path, 'wx+', 0o600);
+  }
+
+  put(block: Uint8Array): void {
+    const fd = this.open();
+    let done = 0;
+    while (done < block.length) {
+      done += writeSync(fd, block, done, block.length - done, this.written + done);
+    }
+    this.written += block.length;
+    this.sizes.push(block.length);
+  }
+
+  get count(): number {
+    return this.sizes.length;
+  }
+
+  take(index: number): Uint8Array {
+    const fd = this.open();
+    if (index !== this.taken || index >= this.sizes.length) {
+      throw new Error(`record block ${index} taken out of order`);
+    }
+    const size = this.sizes[index]!;
+    if (this.buffer.length < size) this.buffer = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const read = readSync(fd, this.buffer, done, size - done, this.readAt + done);
+      if (read === 0) throw new Error(`${this.path} ended before record block ${index}`);
+      done += read;
+    }
+    this.readAt += size;
+    this.taken++;
+    return this.buffer.subarray(0, size);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+    unlinkSync(this.path);
+    this.buffer = new Uint8Array(0);
+  }
+
+  private open(): number {
+    if (this.fd === null) throw new Error(`${this.path} is closed`);
+    return this.fd;
+  }
+}

@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FullCounter, MergedTerms } from '../../src/analysis/df-table.js';
+import type { EncodedDocuments } from '../../src/analysis/protocol.js';
+import { FileRecordBlocks } from '../../src/analysis/record-spill.js';
+import { DocumentTerms } from '../../src/analysis/term-table.js';
+import { addTermRanges } from '../../src/analysis/tokenizer.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'record-spill-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('FileRecordBlocks', () => {
+  it('gives back each block as written, in order, and removes its file when closed', () => {
+    const path = join(dir, 'records.tmp');
+    const blocks = new FileRecordBlocks(path);
+    const scratch = new Uint8Array(3000);
+    const expected: number[][] = [];
+    for (let b = 0; b < 5; b++) {
+      const size = 1000 + b * 500;
+      for (let i = 0; i < size; i++) scratch[i] = (i * 7 + b) & 0xff;
+      // The same memory each time: the file must hold copies.
+      blocks.put(scratch.subarray(0, size));
+      expected.push([...scratch.subarray(0, size)]);
+    }
+    expect(blocks.count).toBe(5);
+    expect(() => blocks.take(1)).toThrow(/out of order/);
+    for (let b = 0; b < 5; b++) expect([...blocks.take(b)]).toEqual(expected[b]);
+    expect(() => blocks.take(5)).toThrow(/out of order/);
+    expect(existsSync(path)).toBe(true);
+    blocks.close();
+    expect(existsSync(path)).toBe(false);
+    expect(() => blocks.put(scratch)).toThrow(/closed/);
+  });
+
+  it('refuses a file that already exists', () => {
+    const path = join(dir, 'records.tmp');
+    new FileRecordBlocks(path).close();
+    const first = new FileRecordBlocks(path);
+    expect(() => new FileRecordBlocks(path)).toThrow(/EEXIST/);
+    first.close();
+  });
+
+  it('lets a counter encode exactly what it encodes from memory', () => {
+    const terms = new DocumentTerms();
+    const texts = Array.from(
+      { length: 3000 },
+      (_, i) => `the cat ${'abcdefghij'[i % 10]}${'klmnopqrst'[(i >> 3) % 10]}x and the dog`,
+    );
+    const run = (counter: FullCounter): EncodedDocuments[] => {
+      texts.forEach((text, i) => {
+        terms.clear();
+        addTermRanges(text, 'en', terms);
+        counter.addDocument(`d${i}`, 'en', i, terms);
+      });
+      const merged = new MergedTerms();
+      const local = merged.add(counter.terms());
+      const { globalOf } = merged.rank();
+      const pieces: EncodedDocuments[] = [];
+      counter.encode(
+        local.map((id) => globalOf[id]!),
+        (piece) => pieces.push(piece),
+        1000,
+      );
+      return pieces;
+    };
+    const path = join(dir, 'records.tmp');
+    const spill = new FileRecordBlocks(path);
+    // Small blocks, so that the records span many.
+    const fromFile = run(new FullCounter(true, spill, 512));
+    expect(spill.count).toBeGreaterThan(20);
+    const fromMemory = run(new FullCounter(true));
+    expect(fromFile.length).toBeGreaterThan(3);
+    expect(fromFile).toEqual(fromMemory);
+    expect(existsSync(path)).toBe(false);
+  });
+});
