@@ -175,6 +175,9 @@ describe('consumers during publishes', () => {
       // On a fast machine the publishes can outrun the readers: keep publishing until both
       // readers have read during publishes often enough for the checks below to mean something.
       // (Fewer than keepVersions in all, so every version read can still be checked against its copy.)
+      // After each of these publishes, the next one waits (up to 0.5 s) for the observer to
+      // finish a read: it starts over whenever the fence moves, so back-to-back publishes on a
+      // busy machine could starve it.
       for (let n = 25; (liveReads.length < 3 || seen.length < 50) && n < 90; n += 1) {
         const lists = generation(n);
         const { version } = await publisher.publish({
@@ -184,6 +187,10 @@ describe('consumers during publishes', () => {
           publishedAt: new Date(),
         });
         published.set(version, lists);
+        const reads = liveReads.length;
+        for (let waited = 0; liveReads.length === reads && waited < 500; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
       }
     } finally {
       done = true;
