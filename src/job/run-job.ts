@@ -305,6 +305,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
             );
             for (const df of language.df) occurrences += df;
           }
+          activeBuild?.store.indexTerms();
           selectionCounts = selectionTables(ranked, selectionRatio);
         },
         onDocuments: (docs) => {
