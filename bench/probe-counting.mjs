@@ -7,7 +7,7 @@
 //
 // parse     JSON.parse of each line
 // tokenize  + the built tokeniser into a sink that keeps nothing (a string per token still made)
-// set       + the per-document Set of distinct terms (as src/analysis/worker.ts does)
+// set       + the per-document Set of distinct terms (as the analysis worker did before its typed-array tables)
 // map       + Map<string, number> counting per language, get then set (src/analysis/df-table.ts)
 // setids    + the Set, then one Map<string, id> lookup per distinct term and the count in a
 //           Uint32Array (the shape of src/analysis/df-table.ts's FullCounter)

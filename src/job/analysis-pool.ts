@@ -76,7 +76,7 @@ export interface AnalysisOutcome {
 /** Encoded pieces a worker may post before the job has stored them. */
 const PIECES_IN_FLIGHT = 2;
 
-const WORKER_FILE = new URL('../analysis/worker.js', import.meta.url).href;
+const WORKER_FILE = new URL('./analysis-worker.js', import.meta.url).href;
 const DEFAULT_CHUNK_BYTES = 128 * 1024;
 
 function barrierTask<T extends DrainTask | EncodeTask>(kind: T['kind'], workers: number): T {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FullCounter, MergedTerms } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments } from '../../src/analysis/protocol.js';
-import { FileRecordBlocks } from '../../src/analysis/record-spill.js';
 import { DocumentTerms } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
+import { FileRecordBlocks } from '../../src/state/record-spill.js';
 
 let dir: string;
 beforeEach(() => {

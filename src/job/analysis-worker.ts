@@ -1,6 +1,7 @@
 /**
  * The piscina worker: a thin wrapper that turns NDJSON or BSON chunks into per-document term
- * counts. In a full count it keeps this thread's document and collection frequencies (and, when
+ * counts with the analysis code (which does no I/O itself; the worker keeps a full count's
+ * records in a state file, see state/record-spill.ts). In a full count it keeps this thread's document and collection frequencies (and, when
  * they are to be stored, each document's term ids and frequencies) until the job drains them,
  * which keeps per-term work off the main thread; in a delta it returns the changed documents for
  * the job to apply.
@@ -8,11 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { scanBsonChunk } from './bson-chunk.js';
-import { type LineValue, scanChunk } from './chunk-lines.js';
-import { loadDetector } from './detect.js';
-import { FullCounter } from './df-table.js';
-import { type BadReason, DocumentValidator } from './document.js';
+import { scanBsonChunk } from '../analysis/bson-chunk.js';
+import { type LineValue, scanChunk } from '../analysis/chunk-lines.js';
+import { loadDetector } from '../analysis/detect.js';
+import { FullCounter } from '../analysis/df-table.js';
+import { type BadReason, DocumentValidator } from '../analysis/document.js';
 import type {
   AnalyzeResult,
   AnalyzeTask,
@@ -24,11 +25,11 @@ import type {
   WorkerResult,
   WorkerSettings,
   WorkerTask,
-} from './protocol.js';
-import { FileRecordBlocks } from './record-spill.js';
-import { DocumentTerms } from './term-table.js';
-import { TimePrefilter } from './time-prefilter.js';
-import { addTermRanges, languageVariants, normalizeLanguage } from './tokenizer.js';
+} from '../analysis/protocol.js';
+import { DocumentTerms } from '../analysis/term-table.js';
+import { TimePrefilter } from '../analysis/time-prefilter.js';
+import { addTermRanges, languageVariants, normalizeLanguage } from '../analysis/tokenizer.js';
+import { FileRecordBlocks } from '../state/record-spill.js';
 
 const workerId = randomUUID();
 const settings = Piscina.workerData as WorkerSettings;

@@ -6,7 +6,7 @@
  * its unfinished state generation, which the next run removes.
  */
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import type { RecordBlocks } from './df-table.js';
+import type { RecordBlocks } from '../analysis/df-table.js';
 
 export class FileRecordBlocks implements RecordBlocks {
   private fd: number | null;
