@@ -64,6 +64,8 @@ export interface EncodeTask extends BarrierTask {
    * takes one per piece and waits at 0; the job gives one back per piece it has stored.
    */
   readonly credits: SharedArrayBuffer;
+  /** Bytes of encoded records per piece. */
+  readonly pieceBytes: number;
 }
 
 export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask;

@@ -65,6 +65,8 @@ export interface AnalyzeOptions {
    * a few MB. Each worker has at most PIECES_IN_FLIGHT pieces waiting for this callback.
    */
   readonly onDocuments?: (documents: EncodedDocuments) => void;
+  /** Bytes of encoded records per piece handed to `onDocuments` (default 4 MiB). */
+  readonly pieceBytes?: number;
 }
 
 export type { RankedLanguage };
@@ -75,6 +77,7 @@ export interface AnalysisOutcome {
 
 /** Encoded pieces a worker may post before the job has stored them. */
 const PIECES_IN_FLIGHT = 2;
+const DEFAULT_PIECE_BYTES = 4 << 20;
 
 const WORKER_FILE = new URL('./analysis-worker.js', import.meta.url).href;
 const DEFAULT_CHUNK_BYTES = 128 * 1024;
@@ -222,7 +225,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       drained.length = 0;
       const { languages, globalOf } = merged.rank();
       const encoding = options.settings.keepRecords
-        ? encodeDocuments(pool, workerIds, mergedOf, globalOf, options.onDocuments)
+        ? encodeDocuments(pool, workerIds, mergedOf, globalOf, options)
         : Promise.resolve();
       // Caught here and thrown below, so that a failing callback never leaves the encoding
       // unobserved.
@@ -265,7 +268,7 @@ async function encodeDocuments(
   workerIds: readonly string[],
   mergedOf: readonly Uint32Array[],
   globalOf: Uint32Array,
-  onDocuments: ((documents: EncodedDocuments) => void) | undefined,
+  { onDocuments, signal, pieceBytes = DEFAULT_PIECE_BYTES }: AnalyzeOptions,
 ): Promise<void> {
   // Every worker's local -> global map in one shared buffer: each task carries all of them.
   let total = 0;
@@ -303,8 +306,14 @@ async function encodeDocuments(
       if (received === expected) allReceived();
     });
     try {
-      const task: EncodeTask = { ...barrier, maps, port: port2, credits: credits.buffer };
-      const result = (await pool.run(task, { transferList: [port2] })) as EncodeResult;
+      const task: EncodeTask = {
+        ...barrier,
+        maps,
+        port: port2,
+        credits: credits.buffer,
+        pieceBytes,
+      };
+      const result = (await pool.run(task, { transferList: [port2], signal })) as EncodeResult;
       expected = result.pieces;
       if (received < expected) await done;
     } finally {

@@ -207,24 +207,25 @@ function encode(task: EncodeTask): EncodeResult {
   const credits = new Int32Array(task.credits);
   let documents = 0;
   let pieces = 0;
-  counter.encode(map, (piece) => {
-    // At most the job's credits are in flight: memory stays bounded while it stores them.
-    const deadline = Date.now() + task.timeoutMs;
-    while (Atomics.load(credits, 0) <= 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`encode: the job took no documents for ${task.timeoutMs} ms`);
-      Atomics.wait(credits, 0, 0, left);
-    }
-    Atomics.sub(credits, 0, 1);
-    task.port.postMessage(piece, [
-      piece.langOf.buffer as ArrayBuffer,
-      piece.updatedAt.buffer as ArrayBuffer,
-      piece.records.buffer as ArrayBuffer,
-      piece.ends.buffer as ArrayBuffer,
-    ]);
-    documents += piece.ids.length;
-    pieces++;
-  });
+  counter.encode(
+    map,
+    (piece) => {
+      // At most the job's credits are in flight: memory stays bounded while it stores them.
+      // No time limit: storing the dictionaries first can take minutes on a large corpus, and
+      // the job's deadline or a signal ends the task by terminating this thread.
+      while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0);
+      Atomics.sub(credits, 0, 1);
+      task.port.postMessage(piece, [
+        piece.langOf.buffer as ArrayBuffer,
+        piece.updatedAt.buffer as ArrayBuffer,
+        piece.records.buffer as ArrayBuffer,
+        piece.ends.buffer as ArrayBuffer,
+      ]);
+      documents += piece.ids.length;
+      pieces++;
+    },
+    task.pieceBytes,
+  );
   return { kind: 'encode', workerId, documents, pieces };
 }
 

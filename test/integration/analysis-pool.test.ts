@@ -1,0 +1,155 @@
+/**
+ * The analysis pool's full count, in process against the built worker: every document reaches
+ * the state exactly once, in pieces, with its terms; the workers' record files are gone after;
+ * a failing consumer or an abort during the encoding ends the count with that error.
+ */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RankedLanguage } from '../../src/analysis/df-table.js';
+import type { EncodedDocuments, WorkerSettings } from '../../src/analysis/protocol.js';
+import { readTermCounts } from '../../src/analysis/term-ids.js';
+import { addTerms } from '../../src/analysis/tokenizer.js';
+import type * as Pool from '../../src/job/analysis-pool.js';
+import { FUNCTION_WORDS, letters, prng } from '../support/corpus.js';
+import { fromDist } from '../support/dist.js';
+
+const DOCS = 3000;
+let dir: string;
+let corpus: string;
+let pool: typeof Pool;
+const texts = new Map<string, { lang: string; text: string }>();
+
+beforeAll(async () => {
+  pool = await fromDist<typeof Pool>('job/analysis-pool.js');
+  dir = await mkdtemp(join(tmpdir(), 'swr-pool-'));
+  corpus = join(dir, 'corpus.ndjson');
+  const random = prng(11);
+  const lines: string[] = [];
+  for (let i = 0; i < DOCS; i++) {
+    const lang = (['en', 'de', 'fr'] as const)[i % 3]!;
+    const words = Array.from({ length: 40 }, () => {
+      const fw = FUNCTION_WORDS[lang]!;
+      return random() < 0.5
+        ? fw[Math.floor(random() * fw.length)]!
+        : letters(Math.floor(random() * 5000));
+    });
+    const id = `d${i}`;
+    const text = words.join(' ');
+    texts.set(id, { lang, text });
+    lines.push(
+      JSON.stringify({
+        _id: id,
+        lang,
+        text,
+        updatedAt: new Date(Date.UTC(2026, 0, 1) + i).toISOString(),
+      }),
+    );
+  }
+  await writeFile(corpus, `${lines.join('\n')}\n`);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function fullCount(
+  options: Partial<Pool.AnalyzeOptions> & { recordDir: string },
+): Promise<{ ranked: RankedLanguage[]; pieces: EncodedDocuments[] }> {
+  const settings: WorkerSettings = {
+    fields: {
+      id: '_id',
+      lang: 'lang',
+      text: ['text'],
+      updatedAt: 'updatedAt',
+      deleted: 'deletedAt',
+    },
+    maxDocumentBytes: 1 << 20,
+    mode: 'full',
+    keepRecords: true,
+    recordDir: options.recordDir,
+    windowStartMs: null,
+    windowEndMs: Date.UTC(2027, 0, 1),
+    detectLanguage: false,
+    languageVariants: [],
+  };
+  let ranked: RankedLanguage[] = [];
+  const pieces: EncodedDocuments[] = [];
+  await pool.analyzeCorpus({
+    input: { kind: 'file', path: corpus },
+    settings,
+    workers: 2,
+    chunkBytes: 16 * 1024,
+    signal: new AbortController().signal,
+    onRanked: (languages) => {
+      ranked = [...languages];
+    },
+    onDocuments: (piece) => pieces.push(piece),
+    ...options,
+  });
+  return { ranked, pieces };
+}
+
+describe('analyzeCorpus, full count', () => {
+  it('hands every document to the state once, in pieces, with its terms and their counts', async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    const { ranked, pieces } = await fullCount({ recordDir, pieceBytes: 4096 });
+    // Small pieces: many per worker, so the workers wait for credits.
+    expect(pieces.length).toBeGreaterThan(20);
+    const byLang = new Map(ranked.map((language) => [language.lang, language]));
+    const seen = new Set<string>();
+    for (const piece of pieces) {
+      let offset = 0;
+      piece.ids.forEach((id, i) => {
+        expect(seen.has(id)).toBe(false);
+        seen.add(id);
+        const record = readTermCounts(piece.records, offset);
+        offset = record.end;
+        expect(offset).toBe(piece.ends[i]);
+        const lang = piece.langs[piece.langOf[i]!]!;
+        const language = byLang.get(lang)!;
+        const got = new Map(
+          [...record.ids].map((term, k) => [language.terms[term]!, record.tfs[k]!]),
+        );
+        const expected = new Map<string, number>();
+        addTerms(texts.get(id)!.text, lang, {
+          add: (term: string) => expected.set(term, (expected.get(term) ?? 0) + 1),
+        });
+        expect(lang).toBe(texts.get(id)!.lang);
+        expect(got).toEqual(expected);
+      });
+    }
+    expect(seen.size).toBe(DOCS);
+    expect(await readdir(recordDir)).toEqual([]);
+  });
+
+  it('fails with the consumer error and still removes the record files', async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    let calls = 0;
+    await expect(
+      fullCount({
+        recordDir,
+        pieceBytes: 4096,
+        onDocuments: () => {
+          calls++;
+          if (calls === 3) throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    expect(await readdir(recordDir)).toEqual([]);
+  });
+
+  it('stops the encoding when aborted', async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    const controller = new AbortController();
+    await expect(
+      fullCount({
+        recordDir,
+        pieceBytes: 4096,
+        signal: controller.signal,
+        onDocuments: () => controller.abort(new Error('deadline passed')),
+      }),
+    ).rejects.toThrow('deadline passed');
+  });
+});
