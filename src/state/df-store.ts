@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { DeltaTransaction } from './delta-transaction.js';
 import {
   CheckpointCorruptError,
+  INDEXED_DF,
   INDEXES,
   putCheckpoint,
   SCHEMA,
@@ -162,10 +163,12 @@ export class DfStore {
 
   /** Terms of `lang` with df >= minDf and their frequencies, for selection. */
   termsAtLeast(lang: string, minDf: number): StoredTerms {
-    const rows = this.db
-      .prepare('SELECT term, df, cf FROM terms WHERE lang = ? AND df >= ? AND df > 0')
-      .raw()
-      .all(lang, minDf) as Array<[string, number, number]>;
+    // The literal bound lets SQLite use the partial index, whose condition it implies.
+    const sql =
+      minDf >= INDEXED_DF
+        ? `SELECT term, df, cf FROM terms WHERE lang = ? AND df >= ? AND df >= ${INDEXED_DF}`
+        : 'SELECT term, df, cf FROM terms WHERE lang = ? AND df >= ? AND df > 0';
+    const rows = this.db.prepare(sql).raw().all(lang, minDf) as Array<[string, number, number]>;
     const df = new Map<string, number>();
     const cf = new Map<string, number>();
     for (const [term, d, c] of rows) {

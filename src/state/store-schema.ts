@@ -4,10 +4,19 @@
  *
  * Version 2 added the collection frequency (`terms.cf`) and term frequencies in the document
  * records (`docs.terms`, see analysis/term-ids.ts); version 1 kept document frequencies only.
+ * Version 3 indexes only the terms of df >= INDEXED_DF by df.
  */
 import type Database from 'better-sqlite3';
 
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
+
+/**
+ * Terms with a document frequency at least this are indexed by df: selection reads only them
+ * (and scans the rest of a language only when its own threshold is lower, which happens for
+ * languages of a few hundred documents). The long tail of rare terms, most of the vocabulary and
+ * most of a night's changes, then costs the index nothing.
+ */
+export const INDEXED_DF = 64;
 
 export interface StoredCheckpoint {
   readonly schemaVersion: number;
@@ -47,7 +56,7 @@ CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT NOT NULL, updated_at INTEGER N
 /** Built after a bulk load, which is much faster than maintaining them row by row. */
 export const INDEXES = `
 CREATE UNIQUE INDEX terms_by_term ON terms (lang, term);
-CREATE INDEX terms_by_df ON terms (lang, df);
+CREATE INDEX terms_by_df ON terms (lang, df) WHERE df >= ${INDEXED_DF};
 `;
 
 export function putCheckpoint(db: Database.Database, checkpoint: StoredCheckpoint): void {

@@ -68,13 +68,14 @@ describe('state recovery', () => {
   it('a state of an older schema means a full recount, reported as such', async () => {
     const { stateDir, args } = await freshState('oldschema');
     const db = new Database(await databaseOf(stateDir));
-    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schemaVersion'").run();
+    // Version 2's state differs only in its df index: still a recount, never a reuse.
+    db.prepare("UPDATE meta SET value = '2' WHERE key = 'schemaVersion'").run();
     db.close();
     const run = await runCli(args, { env: env('oldschema') });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ success: true, mode: 'full', modeReason: 'schemaChanged' });
     expect(String(run.json?.warnings)).toMatch(
-      /has schema version 1; this version reads 2; recounting in full/,
+      /has schema version 2; this version reads 3; recounting in full/,
     );
     const next = await runCli(args, { env: env('oldschema') });
     expect(next.json).toMatchObject({ success: true, mode: 'delta' });

@@ -157,6 +157,40 @@ describe('DfStore', () => {
     }
     expect(error).toBeInstanceOf(StateSchemaError);
     expect((error as StateSchemaError).found).toBe('1');
-    expect((error as Error).message).toMatch(/schema version 1; this version reads 2/);
+    expect((error as Error).message).toMatch(
+      new RegExp(`schema version 1; this version reads ${STATE_SCHEMA_VERSION}`),
+    );
+  });
+
+  it('finds the terms at or above a df, through the df index or, below its floor, a scan', () => {
+    const path = join(dir, 'at-least.sqlite');
+    const store = DfStore.create(path);
+    const dfs = [300, 200, 100, 64, 63, 10, 1];
+    store.loadLanguage(
+      'en',
+      400,
+      dfs.map((df) => `w${df}`),
+      dfs,
+      dfs.map((df) => df * 2),
+    );
+    store.loadLanguage('de', 400, ['der'], [400], [900]);
+    store.finishLoad(checkpoint);
+    const at = (minDf: number): Record<string, number> =>
+      Object.fromEntries(store.termsAtLeast('en', minDf).df);
+    expect(at(150)).toEqual({ w300: 300, w200: 200 });
+    expect(at(64)).toEqual({ w300: 300, w200: 200, w100: 100, w64: 64 });
+    expect(at(63)).toEqual({ w300: 300, w200: 200, w100: 100, w64: 64, w63: 63 });
+    expect(at(1)).toEqual(Object.fromEntries(dfs.map((df) => [`w${df}`, df])));
+    expect(store.termsAtLeast('en', 100).cf.get('w100')).toBe(200);
+    store.close();
+    // The query above the floor is answered from the partial index.
+    const db = new Database(path, { readonly: true });
+    const plan = db
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT term, df, cf FROM terms WHERE lang = ? AND df >= ? AND df >= 64',
+      )
+      .all('en', 100) as Array<{ detail: string }>;
+    db.close();
+    expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING INDEX terms_by_df/);
   });
 });
