@@ -90,6 +90,27 @@ describe('term records', () => {
     expect(tfs[1000]).toBe(0);
   });
 
+  it('sorts by radix and by key alike, whatever the size of the ids', () => {
+    let seed = 3;
+    const random = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    // 47 terms and fewer take the packed-key sort, 48 and more the radix sort (ids below 2^24).
+    for (const count of [2, 47, 48, 213, 3000]) {
+      for (const limit of [200, 60_000, 2 ** 24, 2 ** 31]) {
+        const distinct = new Set<number>();
+        while (distinct.size < Math.min(count, limit)) distinct.add(random() % limit);
+        const ids = Uint32Array.from(distinct);
+        const tfs = Uint32Array.from(ids, (id) => (id % 97) + 1);
+        const expected = [...ids].sort((a, b) => a - b);
+        sortTermCounts(ids, tfs, ids.length);
+        expect([...ids]).toEqual(expected);
+        expect([...tfs]).toEqual(expected.map((id) => (id % 97) + 1));
+      }
+    }
+  });
+
   it('refuses truncated records', () => {
     const bytes = Uint8Array.from(write([0, 300], [1, 5]));
     expect(() => readTermCounts(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
