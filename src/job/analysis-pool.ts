@@ -80,7 +80,11 @@ const PIECES_IN_FLIGHT = 2;
 const DEFAULT_PIECE_BYTES = 4 << 20;
 
 const WORKER_FILE = new URL('./analysis-worker.js', import.meta.url).href;
-const DEFAULT_CHUNK_BYTES = 128 * 1024;
+/**
+ * NDJSON bytes per task. Lines are decoded one by one, so the size only sets the per-task cost
+ * on the main thread: 512 KB took about 5% less wall time than 128 KB on the 200K benchmark.
+ */
+const DEFAULT_CHUNK_BYTES = 512 * 1024;
 
 function barrierTask<T extends DrainTask | EncodeTask>(kind: T['kind'], workers: number): T {
   return { kind, barrier: new SharedArrayBuffer(4), workers, timeoutMs: 120_000 } as T;
