@@ -1,7 +1,10 @@
 /**
  * Runs the analysis of a corpus through the piscina pool: the main thread only reads chunks (NDJSON
  * lines or raw BSON documents) and hands them over; the workers parse, validate, tokenise and
- * count; at the end every worker's document and collection frequencies are drained and merged.
+ * count. At the end of a full count every worker's term table is drained and merged, each
+ * language's terms are ranked by document frequency into global ids, and the workers re-encode
+ * their documents with those ids and stream them back in pieces while the job stores the
+ * dictionaries.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
