@@ -10,7 +10,14 @@
  * so that it can re-encode its documents. Pure data structures.
  */
 import type { EncodedDocuments, WorkerTerms } from './protocol.js';
-import { ByteWriter, getVarint, sortTermCounts, varintEnd } from './term-ids.js';
+import {
+  ByteWriter,
+  getFloat64,
+  getString,
+  getVarint,
+  sortTermCounts,
+  varintEnd,
+} from './term-ids.js';
 import { type DocumentTerms, hashRange, languageSalt, TermTable, termKey } from './term-table.js';
 
 export interface LanguageCounts {
@@ -104,10 +111,12 @@ export class FullCounter {
   private keys = new Int32Array(4096);
   /** See `TermTable.touch`. */
   touched = 0;
-  // Per-document records, kept only when the counts are to be stored.
-  private readonly docIds: string[] = [];
-  private docLang = new Uint16Array(1024);
-  private docUpdatedAt = new Float64Array(1024);
+  /**
+   * Per-document records, kept only when the counts are to be stored: the document's id,
+   * language index and updatedAt, then its terms (`writeTermCounts` without gaps), in blocks.
+   * Nothing per document stays in the heap.
+   */
+  private kept = 0;
   /** Documents in each finished block of records; the blocks are in `blocks`. */
   private readonly blockDocuments: number[] = [];
   private readonly records = new ByteWriter(RECORD_BLOCK_BYTES + (1 << 16));
@@ -149,14 +158,13 @@ export class FullCounter {
       tfs[i] = tf;
     }
     if (!this.keepRecords) return;
-    const doc = this.docIds.length;
-    this.docIds.push(id);
-    this.docLang = grow(this.docLang, doc + 1);
-    this.docUpdatedAt = grow(this.docUpdatedAt, doc + 1);
-    this.docLang[doc] = li;
-    this.docUpdatedAt[doc] = updatedAtMs;
+    const records = this.records;
+    records.writeString(id);
+    records.writeVarint(li);
+    records.writeFloat64(updatedAtMs);
     // In first-seen order: `encode` sorts once, by global id.
-    this.records.writeTermCounts(ids, tfs, k, false);
+    records.writeTermCounts(ids, tfs, k, false);
+    this.kept++;
     this.recordsInBlock++;
     if (this.records.length >= this.blockBytes) this.finishBlock();
   }
@@ -186,26 +194,41 @@ export class FullCounter {
     this.finishBlock();
     const out = new ByteWriter(pieceBytes + (1 << 16));
     let ends = new Uint32Array(4096);
+    let langOf = new Uint16Array(4096);
+    let updatedAt = new Float64Array(4096);
+    let docIds: string[] = [];
     let pieceStart = 0;
     let doc = 0;
     const flush = (): void => {
       if (doc === pieceStart) return;
+      const size = doc - pieceStart;
       emit({
-        ids: this.docIds.slice(pieceStart, doc),
+        ids: docIds,
         langs: this.languages.names,
-        langOf: this.docLang.slice(pieceStart, doc),
-        updatedAt: this.docUpdatedAt.slice(pieceStart, doc),
+        langOf: langOf.slice(0, size),
+        updatedAt: updatedAt.slice(0, size),
         records: out.take(),
-        ends: ends.slice(0, doc - pieceStart),
+        ends: ends.slice(0, size),
       });
       out.reset();
+      docIds = [];
       pieceStart = doc;
     };
     for (let b = 0; b < this.blocks.count; b++) {
-      const bytes = this.blocks.take(b);
+      const block = this.blocks.take(b);
+      const bytes = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
       let pos = 0;
       for (let n = this.blockDocuments[b]!; n > 0; n--) {
-        const count = getVarint(bytes, pos);
+        const at = doc - pieceStart;
+        if (at >= ends.length) {
+          ends = grow(ends, at + 1);
+          langOf = grow(langOf, at + 1);
+          updatedAt = grow(updatedAt, at + 1);
+        }
+        docIds.push(getString(bytes, pos));
+        langOf[at] = getVarint(bytes, varintEnd);
+        updatedAt[at] = getFloat64(bytes, varintEnd);
+        const count = getVarint(bytes, varintEnd);
         pos = varintEnd;
         if (count > this.scratchIds.length) {
           this.scratchIds = new Uint32Array(count * 2);
@@ -229,12 +252,7 @@ export class FullCounter {
         }
         sortTermCounts(ids, tfs, count);
         out.writeTermCounts(ids, tfs, count);
-        if (doc - pieceStart >= ends.length) {
-          const grown = new Uint32Array(ends.length * 2);
-          grown.set(ends);
-          ends = grown;
-        }
-        ends[doc - pieceStart] = out.length;
+        ends[at] = out.length;
         doc++;
         if (out.length >= pieceBytes) flush();
       }
@@ -242,9 +260,7 @@ export class FullCounter {
     }
     flush();
     this.blocks.close();
-    if (doc !== this.docIds.length) {
-      throw new Error(`encoded ${doc} documents of ${this.docIds.length}`);
-    }
+    if (doc !== this.kept) throw new Error(`encoded ${doc} documents of ${this.kept}`);
   }
 }
 

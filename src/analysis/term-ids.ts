@@ -85,8 +85,30 @@ export function getVarint(bytes: Uint8Array, at: number): number {
   return result;
 }
 
-/** Where the varint that `getVarint` last read ends. */
+/** Where the varint (or string, or float) that `getVarint` (`getString`, `getFloat64`) last read ends. */
 export let varintEnd = 0;
+
+const textEncoder = new TextEncoder();
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+
+/** Reads a string written by `writeString` at `at` of `bytes` (a Buffer, for its fast decoder). */
+export function getString(bytes: Buffer, at: number): string {
+  const size = getVarint(bytes, at);
+  const start = varintEnd;
+  const end = start + size;
+  if (end > bytes.length) throw new RangeError('truncated string');
+  varintEnd = end;
+  return bytes.toString('utf8', start, end);
+}
+
+/** Reads a number written by `writeFloat64`. */
+export function getFloat64(bytes: Uint8Array, at: number): number {
+  if (at + 8 > bytes.length) throw new RangeError('truncated number');
+  float64Bytes.set(bytes.subarray(at, at + 8));
+  varintEnd = at + 8;
+  return float64[0]!;
+}
 
 /** Grows as needed; `bytes()` returns a view of what was written. */
 export class ByteWriter {
@@ -152,6 +174,24 @@ export class ByteWriter {
       previous = id;
     }
     this.length = at;
+  }
+
+  /** Writes a string as its UTF-8 byte length (a varint), then the bytes. */
+  writeString(value: string): void {
+    const size = Buffer.byteLength(value, 'utf8');
+    this.ensure(5 + size);
+    this.length = putVarint(this.buf, this.length, size);
+    const written = textEncoder.encodeInto(value, this.buf.subarray(this.length)).written;
+    if (written !== size) throw new Error(`wrote ${written} of ${size} UTF-8 bytes`);
+    this.length += size;
+  }
+
+  /** Writes a number as 8 bytes (IEEE 754, little-endian). */
+  writeFloat64(value: number): void {
+    this.ensure(8);
+    float64[0] = value;
+    this.buf.set(float64Bytes, this.length);
+    this.length += 8;
   }
 
   bytes(): Uint8Array {

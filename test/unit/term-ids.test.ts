@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   ByteWriter,
   encodeTermCounts,
+  getFloat64,
+  getString,
   readTermCounts,
   sortTermCounts,
+  varintEnd,
 } from '../../src/analysis/term-ids.js';
 
 function write(ids: number[], tfs: number[]): number[] {
@@ -109,6 +112,27 @@ describe('term records', () => {
         expect([...tfs]).toEqual(expected.map((id) => (id % 97) + 1));
       }
     }
+  });
+
+  it('writes strings and numbers beside the records and reads them back', () => {
+    const writer = new ByteWriter(2);
+    const strings = ['', 'doc-1', 'ü€😀\n', 'x'.repeat(300)];
+    for (const value of strings) {
+      writer.writeString(value);
+      writer.writeFloat64(1_767_225_600_123.5);
+    }
+    const bytes = Buffer.from(writer.bytes());
+    let at = 0;
+    for (const value of strings) {
+      expect(getString(bytes, at)).toBe(value);
+      expect(getFloat64(bytes, varintEnd)).toBe(1_767_225_600_123.5);
+      at = varintEnd;
+    }
+    expect(at).toBe(bytes.length);
+    // The last string (300 bytes, a 2-byte length, then its number) cut short.
+    expect(() => getString(bytes.subarray(0, bytes.length - 20), at - 310)).toThrow(
+      /truncated string/,
+    );
   });
 
   it('refuses truncated records', () => {
