@@ -29,6 +29,9 @@ export interface ApplyStats {
   movedLanguage: number;
 }
 
+/** Terms looked up per statement. */
+const LOOKUP_BATCH = 64;
+
 /** Pending change of one term: documents and occurrences. */
 interface TermDelta {
   df: number;
@@ -44,7 +47,7 @@ export class DeltaTransaction {
   private readonly getDoc: Database.Statement;
   private readonly putDoc: Database.Statement;
   private readonly deleteDoc: Database.Statement;
-  private readonly getTermId: Database.Statement;
+  private readonly lookupTerms: Database.Statement;
   private readonly insertTerm: Database.Statement;
   private readonly writer = new ByteWriter(4096);
   private open = true;
@@ -66,7 +69,11 @@ export class DeltaTransaction {
       'INSERT INTO docs (id, lang, updated_at, terms) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at, terms = excluded.terms',
     );
     this.deleteDoc = db.prepare('DELETE FROM docs WHERE id = ?');
-    this.getTermId = db.prepare('SELECT id FROM terms WHERE lang = ? AND term = ?').pluck();
+    this.lookupTerms = db
+      .prepare(
+        `SELECT term, id FROM terms WHERE lang = ? AND term IN (${new Array(LOOKUP_BATCH).fill('?').join(', ')})`,
+      )
+      .raw();
     this.insertTerm = db.prepare(
       'INSERT INTO terms (lang, id, term, df, cf) VALUES (?, ?, ?, 0, 0)',
     );
@@ -86,31 +93,53 @@ export class DeltaTransaction {
     }
   }
 
-  private termId(lang: string, term: string): number {
+  private cacheFor(lang: string): Map<string, number> {
     let cache = this.termCache.get(lang);
     if (cache === undefined) {
       cache = new Map();
       this.termCache.set(lang, cache);
     }
-    const cached = cache.get(term);
-    if (cached !== undefined) return cached;
-    let id = this.getTermId.get(lang, term) as number | undefined;
-    if (id === undefined) {
-      let next = this.nextId.get(lang);
-      if (next === undefined) {
-        const row = this.db.prepare('SELECT next_id FROM langs WHERE lang = ?').pluck().get(lang) as
-          | number
-          | undefined;
-        if (row === undefined)
-          this.db.prepare('INSERT INTO langs (lang, n, next_id) VALUES (?, 0, 0)').run(lang);
-        next = row ?? 0;
+    return cache;
+  }
+
+  /**
+   * Ids of `terms` in `lang`, in order: from this run's cache, else looked up LOOKUP_BATCH at a
+   * time in term order (one statement per batch costs a third of one per term), else new.
+   */
+  private termIds(lang: string, terms: readonly string[], out: Uint32Array): void {
+    const cache = this.cacheFor(lang);
+    const missing: string[] = [];
+    for (const term of terms) if (!cache.has(term)) missing.push(term);
+    if (missing.length > 0) {
+      missing.sort();
+      const params: string[] = new Array<string>(LOOKUP_BATCH + 1);
+      params[0] = lang;
+      for (let at = 0; at < missing.length; at += LOOKUP_BATCH) {
+        // A short last batch repeats its last term: the statement always takes LOOKUP_BATCH.
+        const last = Math.min(at + LOOKUP_BATCH, missing.length) - 1;
+        for (let k = 0; k < LOOKUP_BATCH; k++) params[k + 1] = missing[Math.min(at + k, last)]!;
+        for (const [term, id] of this.lookupTerms.all(params) as Array<[string, number]>) {
+          cache.set(term, id);
+        }
       }
-      id = next;
-      this.nextId.set(lang, next + 1);
-      this.insertTerm.run(lang, id, term);
+      for (const term of missing) if (!cache.has(term)) cache.set(term, this.newTermId(lang, term));
     }
-    cache.set(term, id);
-    return id;
+    for (let i = 0; i < terms.length; i++) out[i] = cache.get(terms[i]!)!;
+  }
+
+  private newTermId(lang: string, term: string): number {
+    let next = this.nextId.get(lang);
+    if (next === undefined) {
+      const row = this.db.prepare('SELECT next_id FROM langs WHERE lang = ?').pluck().get(lang) as
+        | number
+        | undefined;
+      if (row === undefined)
+        this.db.prepare('INSERT INTO langs (lang, n, next_id) VALUES (?, 0, 0)').run(lang);
+      next = row ?? 0;
+    }
+    this.nextId.set(lang, next + 1);
+    this.insertTerm.run(lang, next, term);
+    return next;
   }
 
   /** Applies one change. A version older than the stored one is ignored (re-delivery). */
@@ -139,10 +168,8 @@ export class DeltaTransaction {
     const count = change.terms.length;
     const ids = new Uint32Array(count);
     const tfs = Uint32Array.from(change.tfs);
-    for (let i = 0; i < count; i++) {
-      ids[i] = this.termId(change.lang, change.terms[i]!);
-      this.bump(change.lang, ids[i]!, 1, tfs[i]!);
-    }
+    this.termIds(change.lang, change.terms, ids);
+    for (let i = 0; i < count; i++) this.bump(change.lang, ids[i]!, 1, tfs[i]!);
     sortTermCounts(ids, tfs, count);
     this.nDelta.set(change.lang, (this.nDelta.get(change.lang) ?? 0) + 1);
     this.writer.reset();
