@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Where a document's CPU time goes in today's counting path, without a profiler: the same
+// documents through cumulative steps on one thread, CPU time from process.cpuUsage(), so the
+// differences are the steps' costs. Documents are parsed and held in memory first, so reading
+// and decoding the file are not measured.
+//
+//   npm run build && node bench/probe-steps.mjs [--docs 100000] [--rounds 3]
+//
+// parse     JSON.parse of each line (measured on its own)
+// scan      the tokeniser into a sink that keeps nothing (no string is made per token)
+// tokenise  the tokeniser into the per-document table (DocumentTerms): each distinct word once
+// count     + FullCounter.addDocument without records: the per-worker (language, term) table
+// records   + the document's record (id, language, time, local term ids and counts)
+// encode    FullCounter.encode of those records with ranked ids (the re-encoding at the end)
+//
+// Prints the median over the rounds of each step's µs per document.
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureCorpus } from './lib/corpus.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    docs: { type: 'string', default: '100000' },
+    corpus: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const limit = Number(values.docs);
+const rounds = Number(values.rounds);
+const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
+const { addTermRanges, normalizeLanguage } = await load('analysis/tokenizer.js');
+const { DocumentTerms } = await load('analysis/term-table.js');
+const { FullCounter, MergedTerms } = await load('analysis/df-table.js');
+
+const corpus = await ensureCorpus({
+  root,
+  outDir: join(root, 'bench/out'),
+  docs: Math.max(Number(values.corpus), limit),
+  log: (m) => process.stderr.write(`${m}\n`),
+});
+const lines = [];
+const input = createInterface({ input: createReadStream(corpus.path), crlfDelay: Infinity });
+for await (const line of input) {
+  lines.push(line);
+  if (lines.length >= limit) break;
+}
+input.close();
+const docs = lines.map((line) => {
+  const doc = JSON.parse(line);
+  return { id: doc._id, lang: normalizeLanguage(doc.lang).lang, text: doc.text };
+});
+
+const cpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+const perDoc = (seconds) => (seconds / docs.length) * 1e6;
+const NOOP = { addRange() {}, addHashed() {} };
+
+function round() {
+  let t = cpu();
+  for (const line of lines) JSON.parse(line);
+  const parse = cpu() - t;
+
+  t = cpu();
+  for (const doc of docs) addTermRanges(doc.text, doc.lang, NOOP);
+  const scan = cpu() - t;
+
+  const terms = new DocumentTerms();
+  t = cpu();
+  for (const doc of docs) {
+    terms.clear();
+    addTermRanges(doc.text, doc.lang, terms);
+  }
+  const tokenise = cpu() - t;
+
+  const counter = new FullCounter(false);
+  t = cpu();
+  for (const doc of docs) {
+    terms.clear();
+    addTermRanges(doc.text, doc.lang, terms);
+    counter.addDocument(doc.id, doc.lang, 0, terms);
+  }
+  const count = cpu() - t;
+
+  const keeping = new FullCounter(true);
+  t = cpu();
+  for (const doc of docs) {
+    terms.clear();
+    addTermRanges(doc.text, doc.lang, terms);
+    keeping.addDocument(doc.id, doc.lang, 0, terms);
+  }
+  const records = cpu() - t;
+
+  const merged = new MergedTerms();
+  const local = merged.add(keeping.terms());
+  const { globalOf } = merged.rank();
+  const map = local.map((id) => globalOf[id]);
+  let bytes = 0;
+  t = cpu();
+  keeping.encode(map, (piece) => {
+    bytes += piece.records.length;
+  });
+  const encode = cpu() - t;
+  return {
+    parse: perDoc(parse),
+    scan: perDoc(scan),
+    tokenise: perDoc(tokenise),
+    count: perDoc(count - tokenise),
+    records: perDoc(records - count),
+    encode: perDoc(encode),
+    'record B/doc': bytes / docs.length,
+  };
+}
+
+const results = [];
+for (let i = 0; i < rounds; i++) results.push(round());
+const median = (key) => {
+  const sorted = results.map((r) => r[key]).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+console.log(
+  `${docs.length} documents, ${rounds} rounds, one thread; µs per document (median), each step alone:`,
+);
+console.log('| step | µs/doc |\n|---|---:|');
+for (const key of Object.keys(results[0])) console.log(`| ${key} | ${median(key).toFixed(1)} |`);
