@@ -234,10 +234,12 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     );
 
     const keepRecords = plan.mode === 'full' && !options.dryRun;
-    if (keepRecords) {
+    if (!options.dryRun) {
+      // Unfinished generations of runs that died (with a full count's record files, which can
+      // be large) go now, under the lock, whatever this run's mode.
       await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
-      building = await stateDir.createGeneration(runId);
     }
+    if (keepRecords) building = await stateDir.createGeneration(runId);
     if (deltaStore !== null) transaction = deltaStore.begin();
     const activeTransaction = transaction;
     const activeBuild = building;

@@ -3,7 +3,7 @@
  * for a concurrent reader, and the next run ends exact (its document frequencies equal a full
  * recount of the final corpus).
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
@@ -277,5 +277,69 @@ describe('SIGTERM', () => {
     });
     expect(next.code, next.stderr).toBe(0);
     expect(next.json?.mode).toBe('delta');
+  }, 180_000);
+});
+
+describe('a full count killed while its workers hold records on disk', () => {
+  it('leaves them in its unfinished generation only, and the next run removes them', async () => {
+    const prefix = 'spill';
+    const stateDir = join(dir, 'spill-state');
+    const source = join(dir, 'spill.ndjson');
+    await new Corpus(13, 30_000).write(source);
+    const args = [
+      'run',
+      '--source',
+      `file:${source}`,
+      '--redis',
+      redis.url,
+      '--state-dir',
+      stateDir,
+      '--until',
+      new Date(BASE).toISOString(),
+    ];
+    const first = await runCli(args, { env: env(prefix) });
+    expect(first.code, first.stderr).toBe(0);
+    const live = (await readFile(join(stateDir, 'CURRENT'), 'utf8')).trim();
+
+    const recordFiles = async (): Promise<string[]> => {
+      const found: string[] = [];
+      for (const entry of await readdir(stateDir)) {
+        if (!entry.startsWith('gen-')) continue;
+        const files = await readdir(join(stateDir, entry)).catch(() => []);
+        for (const file of files) if (file.startsWith('records-')) found.push(`${entry}/${file}`);
+      }
+      return found;
+    };
+    let seen: string[] = [];
+    const killed = await runCli([...args, '--full'], {
+      env: env(prefix),
+      onSpawn: (child) => {
+        // Killed as soon as both workers have their record files: mid-count.
+        const poll = setInterval(() => {
+          void recordFiles().then((files) => {
+            if (files.length >= 2 && seen.length === 0) {
+              seen = files;
+              clearInterval(poll);
+              child.kill('SIGKILL');
+            }
+          });
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(seen.length).toBe(2);
+    expect(seen.every((file) => !file.startsWith(`${live}/`))).toBe(true);
+    expect((await readFile(join(stateDir, 'CURRENT'), 'utf8')).trim()).toBe(live);
+
+    // A delta run: it too removes what the killed count left.
+    const next = await runWhenUnlocked(
+      [...args.slice(0, -1), new Date(BASE + HOUR).toISOString()],
+      prefix,
+    );
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json?.mode).toBe('delta');
+    expect(await recordFiles()).toEqual([]);
+    expect((await readdir(stateDir)).filter((entry) => entry.startsWith('gen-'))).toEqual([live]);
   }, 180_000);
 });
