@@ -302,7 +302,20 @@ function scanRange(s: string, start: number, end: number, lang: string, sink: Ra
   let i = start;
   while (i < end) {
     const cls = CLASS[s.charCodeAt(i)]!;
-    if (cls === LETTER || cls === APOSTROPHE || cls === DIGIT || cls === JOINER) {
+    if (cls === LETTER) {
+      // Fast path for the common word: letters up to a space, punctuation or a spaceless
+      // script, which latinRun would end the same way. Anything it treats specially
+      // (apostrophe, digit, underscore, middle dot, surrogate) hands the run to latinRun.
+      let j = i + 1;
+      let next = SPACE;
+      while (j < end && (next = CLASS[s.charCodeAt(j)]!) === LETTER) j++;
+      if (j === end || next === SPACE || next === OTHER || next >= HAN) {
+        emit(s, i, j, sink);
+        i = j;
+      } else {
+        i = latinRun(s, i, end, elide, sink);
+      }
+    } else if (cls === APOSTROPHE || cls === DIGIT || cls === JOINER) {
       i = latinRun(s, i, end, elide, sink);
     } else if (cls >= HAN) {
       i = segmentRun(s, i, end, lang, sink);

@@ -88,6 +88,26 @@ describe('tokenize: spaced scripts', () => {
     ]);
   });
 
+  it('ends a run of letters the same way whatever follows it', () => {
+    // Plain words take a fast path; whatever ends them that needs a closer look (an apostrophe,
+    // a digit, an underscore, a middle dot, a surrogate pair) hands the run to the full scanner.
+    const cases: Array<[string, string, string[]]> = [
+      ['abc', 'en', ['abc']],
+      ['abc,def.', 'en', ['abc', 'def']],
+      ['abc1 def', 'en', ['def']],
+      ['abc_def x', 'en', ['x']],
+      ['col·lecció abc·', 'ca', ['col·lecció', 'abc']],
+      ["l'homme abc'", 'fr', ["l'", 'homme', 'abc']],
+      ["don't", 'en', ["don't"]],
+      ['a𝒜b c', 'en', ['a𝒜b', 'c']],
+      ['abc漢字', 'zh', ['abc', '漢字']],
+      ['abc😀def', 'en', ['abc', 'def']],
+      [`${'x'.repeat(41)} y`, 'en', ['y']],
+      ['abc\u00addef', 'en', ['abcdef']],
+    ];
+    for (const [text, lang, words] of cases) expect(tokenize(text, lang), text).toEqual(words);
+  });
+
   it('keeps single letters, which are real stopwords', () => {
     expect(tokenize('a y à и', 'und')).toEqual(['a', 'y', 'à', 'и']);
   });
