@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ByteWriter, readTermCounts, sortTermCounts } from '../analysis/term-ids.js';
+import { insertRows } from './bulk-insert.js';
 import { putCheckpoint, StateCorruptError, type StoredCheckpoint } from './store-schema.js';
 
 /** A change of one document, as the analysis produced it. */
@@ -48,7 +49,8 @@ export class DeltaTransaction {
   private readonly putDoc: Database.Statement;
   private readonly deleteDoc: Database.Statement;
   private readonly lookupTerms: Database.Statement;
-  private readonly insertTerm: Database.Statement;
+  /** Per language, terms first seen by this run: id -> term, inserted by `flush`. */
+  private readonly newTerms = new Map<string, Map<number, string>>();
   private readonly writer = new ByteWriter(4096);
   private open = true;
   readonly stats: ApplyStats = {
@@ -74,9 +76,6 @@ export class DeltaTransaction {
         `SELECT term, id FROM terms WHERE lang = ? AND term IN (${new Array(LOOKUP_BATCH).fill('?').join(', ')})`,
       )
       .raw();
-    this.insertTerm = db.prepare(
-      'INSERT INTO terms (lang, id, term, df, cf) VALUES (?, ?, ?, 0, 0)',
-    );
   }
 
   private bump(lang: string, id: number, df: number, cf: number): void {
@@ -138,7 +137,13 @@ export class DeltaTransaction {
       next = row ?? 0;
     }
     this.nextId.set(lang, next + 1);
-    this.insertTerm.run(lang, next, term);
+    // Inserted by `flush`, with its counts: one write instead of an insert and an update.
+    let added = this.newTerms.get(lang);
+    if (added === undefined) {
+      added = new Map();
+      this.newTerms.set(lang, added);
+    }
+    added.set(next, term);
     return next;
   }
 
@@ -199,16 +204,48 @@ export class DeltaTransaction {
       throw new StateCorruptError(`${what}: the state does not match the corpus`);
     };
     for (const [lang, deltas] of this.termDelta) {
+      const added = this.newTerms.get(lang);
+      const rows: Array<[number, string, number, number]> = [];
       // In id order: the rows are then visited in the table's order, about a quarter faster.
       const ids = Float64Array.from(deltas.keys()).sort();
       for (const id of ids) {
         const delta = deltas.get(id)!;
+        const term = added?.get(id);
+        if (term !== undefined) {
+          // First seen by this run: inserted below with its counts.
+          if (delta.df < 0 || delta.cf < delta.df) corrupt('a new term has impossible counts');
+          rows.push([id, term, delta.df, delta.cf]);
+          added!.delete(id);
+          continue;
+        }
         if (delta.df === 0 && delta.cf === 0) continue;
         const [df, cf] = updateTerm.get(delta.df, delta.cf, lang, id) as [number, number];
         if (df < 0 || cf < 0) corrupt('a term frequency went negative');
         if (cf < df) corrupt('a term has fewer occurrences than documents');
       }
+      insertRows(this.db, 'terms (lang, id, term, df, cf)', 5, rows.length, (i, params, at) => {
+        const [id, term, df, cf] = rows[i]!;
+        params[at] = lang;
+        params[at + 1] = id;
+        params[at + 2] = term;
+        params[at + 3] = df;
+        params[at + 4] = cf;
+      });
     }
+    // Every new term comes with a document that counted it, so none should be left; one that is
+    // is stored with no counts rather than leave its id unnamed.
+    for (const [lang, added] of this.newTerms) {
+      const left = [...added];
+      insertRows(this.db, 'terms (lang, id, term, df, cf)', 5, left.length, (i, params, at) => {
+        const [id, term] = left[i]!;
+        params[at] = lang;
+        params[at + 1] = id;
+        params[at + 2] = term;
+        params[at + 3] = 0;
+        params[at + 4] = 0;
+      });
+    }
+    this.newTerms.clear();
     this.termDelta.clear();
     for (const [lang, delta] of this.nDelta) {
       if (delta !== 0 && (updateN.get(delta, lang) as number) < 0)
