@@ -308,7 +308,11 @@ function scanRange(s: string, start: number, end: number, lang: string, sink: Ra
       // (apostrophe, digit, underscore, middle dot, surrogate) hands the run to latinRun.
       let j = i + 1;
       let next = SPACE;
-      while (j < end && (next = CLASS[s.charCodeAt(j)]!) === LETTER) j++;
+      while (j < end) {
+        next = CLASS[s.charCodeAt(j)]!;
+        if (next !== LETTER) break;
+        j++;
+      }
       if (j === end || next === SPACE || next === OTHER || next >= HAN) {
         emit(s, i, j, sink);
         i = j;
