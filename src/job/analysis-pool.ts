@@ -135,6 +135,11 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
   const inflight = new Set<Promise<void>>();
   const maxInflight = workers * 3;
   let failure: unknown = null;
+  // An error outside a task (a worker failing to start, say) fails the analysis; unhandled, the
+  // pool's 'error' event would end the process.
+  pool.on('error', (error: unknown) => {
+    failure ??= error;
+  });
 
   const setLines = (seq: number, lines: number): void => {
     if (seq >= lineCounts.length) {

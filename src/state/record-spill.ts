@@ -2,27 +2,29 @@
  * A worker's blocks of local term records in a file of its own while a full count runs: the
  * records of a large corpus (hundreds of bytes per document) then live in the page cache, not in
  * the heap, and are read back once, in order, when the documents are re-encoded. The file is
- * removed when the blocks have been read or the count is abandoned; a run that dies leaves it in
- * its unfinished state generation, which the next run removes.
+ * created with the first block (a worker that counts nothing never touches the directory) and
+ * removed when the blocks have been read; a run that dies leaves it in its unfinished state
+ * generation, which the next run removes.
  */
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { RecordBlocks } from '../analysis/df-table.js';
 
 export class FileRecordBlocks implements RecordBlocks {
-  private fd: number | null;
+  private fd: number | null = null;
+  private closed = false;
   private readonly sizes: number[] = [];
   private written = 0;
   private readAt = 0;
   private taken = 0;
   private buffer = new Uint8Array(0);
 
-  constructor(readonly path: string) {
-    // 'wx+': never reuse a file someone else made.
-    this.fd = openSync(path, 'wx+', 0o600);
-  }
+  constructor(readonly path: string) {}
 
   put(block: Uint8Array): void {
-    const fd = this.open();
+    if (this.closed) throw new Error(`${this.path} is closed`);
+    // 'wx+': never reuse a file someone else made.
+    this.fd ??= openSync(this.path, 'wx+', 0o600);
+    const fd = this.fd;
     let done = 0;
     while (done < block.length) {
       done += writeSync(fd, block, done, block.length - done, this.written + done);
@@ -54,11 +56,13 @@ export class FileRecordBlocks implements RecordBlocks {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer = new Uint8Array(0);
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
     unlinkSync(this.path);
-    this.buffer = new Uint8Array(0);
   }
 
   private open(): number {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,10 +41,17 @@ describe('FileRecordBlocks', () => {
 
   it('refuses a file that already exists', () => {
     const path = join(dir, 'records.tmp');
-    new FileRecordBlocks(path).close();
-    const first = new FileRecordBlocks(path);
-    expect(() => new FileRecordBlocks(path)).toThrow(/EEXIST/);
-    first.close();
+    writeFileSync(path, 'someone else');
+    expect(() => new FileRecordBlocks(path).put(new Uint8Array(8))).toThrow(/EEXIST/);
+  });
+
+  it('creates nothing until the first block, so an idle worker never needs its directory', () => {
+    const path = join(dir, 'gone', 'records.tmp');
+    const blocks = new FileRecordBlocks(path);
+    expect(blocks.count).toBe(0);
+    expect(existsSync(join(dir, 'gone'))).toBe(false);
+    blocks.close();
+    expect(() => blocks.put(new Uint8Array(8))).toThrow(/closed/);
   });
 
   it('lets a counter encode exactly what it encodes from memory', () => {
