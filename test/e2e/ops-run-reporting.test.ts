@@ -203,7 +203,8 @@ describe('run reports to monitoring and alerting', () => {
 
     receiver.clear();
     smtp.clear();
-    expect((await run(d)).code).toBe(0);
+    const quiet = await run(d);
+    expect(quiet.code, `signal ${String(quiet.signal)}; ${quiet.stderr}`).toBe(0);
     expect(receiver.requests).toEqual([]);
     expect(smtp.mails).toEqual([]);
   });
