@@ -18,7 +18,14 @@ import {
   sortTermCounts,
   varintEnd,
 } from './term-ids.js';
-import { type DocumentTerms, hashRange, languageSalt, TermTable, termKey } from './term-table.js';
+import {
+  type DocumentTerms,
+  decodeArena,
+  hashRange,
+  languageSalt,
+  TermTable,
+  termKey,
+} from './term-table.js';
 
 export interface LanguageCounts {
   n: number;
@@ -288,11 +295,6 @@ function exportTerms(table: TermTable, languages: Languages): WorkerTerms {
     df,
     cf,
   };
-}
-
-/** Decodes an arena of UTF-16 code units (a BOM stays a character). */
-export function decodeArena(arena: Uint16Array): string {
-  return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);
 }
 
 /** One language's terms ranked by document frequency: index = global id. */

@@ -147,6 +147,11 @@ export class DocumentTerms implements RangeSink {
   }
 }
 
+/** Decodes an arena of UTF-16 code units (a BOM stays a character). */
+export function decodeArena(arena: Uint16Array): string {
+  return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);
+}
+
 /** Longest word a table stores (the tokeniser drops longer ones): the length field's range. */
 const MAX_LENGTH = 0xff;
 /** Separates words in the arena, so that it decodes into one string that splits into all words. */
@@ -292,7 +297,7 @@ export class TermTable {
   /** Every word, in id order. */
   words(): string[] {
     if (this.size === 0) return [];
-    const text = new TextDecoder('utf-16le', { ignoreBOM: true }).decode(this.arenaView());
+    const text = decodeArena(this.arenaView());
     const words = text.split('\n');
     words.pop();
     if (words.length !== this.size) {

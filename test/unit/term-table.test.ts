@@ -7,20 +7,10 @@ import {
   termKey,
 } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
+import { prng } from '../support/corpus.js';
 
 /** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
 const COLLIDING = ['gxwjqbe', 'ensbcjc'] as const;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function documentMap(terms: DocumentTerms): Map<string, number> {
   return new Map(Array.from({ length: terms.size }, (_, k) => [terms.term(k), terms.tfs[k]!]));
@@ -54,7 +44,7 @@ describe('DocumentTerms', () => {
   });
 
   it('grows past its initial capacity and agrees with a Map on random documents', () => {
-    const random = mulberry32(7);
+    const random = prng(7);
     const terms = new DocumentTerms();
     for (let round = 0; round < 20; round++) {
       terms.clear();
