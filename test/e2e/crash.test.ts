@@ -106,6 +106,21 @@ class Corpus {
 }
 
 /** Runs until the lock left by a killed run has expired. */
+/** `run` on a corpus file and a state directory, with a window ending at `until`. */
+function runArgs(source: string, stateDir: string, until: number): string[] {
+  return [
+    'run',
+    '--source',
+    `file:${source}`,
+    '--redis',
+    redis.url,
+    '--state-dir',
+    stateDir,
+    '--until',
+    new Date(until).toISOString(),
+  ];
+}
+
 async function runWhenUnlocked(args: string[], prefix: string): Promise<CliRun> {
   for (let attempt = 0; attempt < 40; attempt++) {
     const run = await runCli(args, { env: env(prefix), timeoutMs: 120_000 });
@@ -168,17 +183,7 @@ describe('killed runs', () => {
     const source = join(dir, 'corpus.ndjson');
     const corpus = new Corpus(11, 4000);
     await corpus.write(source);
-    const args = (until: number): string[] => [
-      'run',
-      '--source',
-      `file:${source}`,
-      '--redis',
-      redis.url,
-      '--state-dir',
-      stateDir,
-      '--until',
-      new Date(until).toISOString(),
-    ];
+    const args = (until: number): string[] => runArgs(source, stateDir, until);
     const first = await runCli(args(BASE), { env: env(prefix) });
     expect(first.code, first.stderr).toBe(0);
     const reader = startReader(prefix);
@@ -286,17 +291,7 @@ describe('a full count killed while its workers hold records on disk', () => {
     const stateDir = join(dir, 'spill-state');
     const source = join(dir, 'spill.ndjson');
     await new Corpus(13, 30_000).write(source);
-    const args = [
-      'run',
-      '--source',
-      `file:${source}`,
-      '--redis',
-      redis.url,
-      '--state-dir',
-      stateDir,
-      '--until',
-      new Date(BASE).toISOString(),
-    ];
+    const args = runArgs(source, stateDir, BASE);
     const first = await runCli(args, { env: env(prefix) });
     expect(first.code, first.stderr).toBe(0);
     const live = (await readFile(join(stateDir, 'CURRENT'), 'utf8')).trim();
@@ -333,10 +328,7 @@ describe('a full count killed while its workers hold records on disk', () => {
     expect((await readFile(join(stateDir, 'CURRENT'), 'utf8')).trim()).toBe(live);
 
     // A delta run: it too removes what the killed count left.
-    const next = await runWhenUnlocked(
-      [...args.slice(0, -1), new Date(BASE + HOUR).toISOString()],
-      prefix,
-    );
+    const next = await runWhenUnlocked(runArgs(source, stateDir, BASE + HOUR), prefix);
     expect(next.code, next.stderr).toBe(0);
     expect(next.json?.mode).toBe('delta');
     expect(await recordFiles()).toEqual([]);
