@@ -16,12 +16,10 @@
 //           counts in a Uint32Array: no Set and one hash lookup per token instead of three
 //
 // Lines are held in memory first, so file reading and decoding are not measured.
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureCorpus } from './lib/corpus.mjs';
+import { ensureCorpus, firstLines } from './lib/corpus.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -43,13 +41,7 @@ const corpus = await ensureCorpus({
   docs: Math.max(Number(values.corpus), limit),
   log: (m) => process.stderr.write(`${m}\n`),
 });
-const lines = [];
-const input = createInterface({ input: createReadStream(corpus.path), crlfDelay: Infinity });
-for await (const line of input) {
-  lines.push(line);
-  if (lines.length >= limit) break;
-}
-input.close();
+const lines = await firstLines(corpus.path, limit);
 
 const NOOP = { add() {} };
 

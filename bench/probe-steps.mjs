@@ -14,12 +14,10 @@
 // encode    FullCounter.encode of those records with ranked ids (the re-encoding at the end)
 //
 // Prints the median over the rounds of each step's µs per document.
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureCorpus } from './lib/corpus.mjs';
+import { ensureCorpus, firstLines } from './lib/corpus.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -42,13 +40,7 @@ const corpus = await ensureCorpus({
   docs: Math.max(Number(values.corpus), limit),
   log: (m) => process.stderr.write(`${m}\n`),
 });
-const lines = [];
-const input = createInterface({ input: createReadStream(corpus.path), crlfDelay: Infinity });
-for await (const line of input) {
-  lines.push(line);
-  if (lines.length >= limit) break;
-}
-input.close();
+const lines = await firstLines(corpus.path, limit);
 const docs = lines.map((line) => {
   const doc = JSON.parse(line);
   return { id: doc._id, lang: normalizeLanguage(doc.lang).lang, text: doc.text };

@@ -87,6 +87,18 @@ export function lastUpdatedAt(path) {
   return Date.parse(last.updatedAt);
 }
 
+/** The first `limit` lines of a corpus file, held in memory. */
+export async function firstLines(path, limit) {
+  const lines = [];
+  const input = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of input) {
+    lines.push(line);
+    if (lines.length >= limit) break;
+  }
+  input.close();
+  return lines;
+}
+
 /**
  * Mean number of distinct terms per live document over the first `limit` documents, with the
  * built tokeniser: the denominator of "state bytes per unique term per document". Null when the
