@@ -206,12 +206,6 @@ export class ByteWriter {
   reset(): void {
     this.length = 0;
   }
-
-  /** Empties the writer and gives its memory back. */
-  release(): void {
-    this.buf = new Uint8Array(16);
-    this.length = 0;
-  }
 }
 
 export interface TermRecord {

@@ -101,11 +101,6 @@ export class DocumentTerms implements RangeSink {
     if (this.size * 2 > mask) this.growSlots();
   }
 
-  /** Adds a whole string as one word. */
-  add(term: string): void {
-    this.addRange(term, 0, term.length);
-  }
-
   /** The k-th distinct word as its own string. */
   term(k: number): string {
     const start = this.starts[k]!;
@@ -155,7 +150,7 @@ export function decodeArena(arena: Uint16Array): string {
 /** Longest word a table stores (the tokeniser drops longer ones): the length field's range. */
 const MAX_LENGTH = 0xff;
 /** Separates words in the arena, so that it decodes into one string that splits into all words. */
-export const ARENA_SEPARATOR = 0x0a;
+const ARENA_SEPARATOR = 0x0a;
 
 /**
  * (language, word) -> id, ids dense from 0 in first-seen order, with per id its document
