@@ -238,6 +238,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       // Unfinished generations of runs that died (with a full count's record files, which can
       // be large) go now, under the lock, whatever this run's mode.
       await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
+      // So do dictionary files a delta run wrote but never committed.
+      deltaStore?.removeStaleDictionaries();
     }
     if (keepRecords) building = await stateDir.createGeneration(runId);
     if (deltaStore !== null) transaction = deltaStore.begin();
@@ -307,7 +309,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
             );
             for (const df of language.df) occurrences += df;
           }
-          activeBuild?.store.indexTerms();
+          activeBuild?.store.saveDictionary();
           selectionCounts = selectionTables(ranked, selectionRatio);
         },
         onDocuments: (docs) => {

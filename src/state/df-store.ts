@@ -1,28 +1,34 @@
 /**
  * The frequency state: per language N and, per term, its document frequency df and collection
  * frequency cf (occurrences); per document the term ids it contributed with their frequencies, so
- * that a night's changes can be applied exactly (delta-transaction.ts). One SQLite database
- * (store-schema.ts); a run's changes and its checkpoint are committed in one transaction, only
- * after the publish.
+ * that a night's changes can be applied exactly (delta-transaction.ts). An SQLite database
+ * (store-schema.ts) holds N, the documents and the checkpoint; the terms with their df and cf are
+ * in the dictionary file it names (term-dictionary.ts). A run's changes, its dictionary and its
+ * checkpoint are committed in one transaction, only after the publish.
  *
  * Term ids are ranked by document frequency when a full count builds the store (common words get
  * small ids, so a document's gap-encoded record is mostly one byte per term); terms first seen by
  * a delta run get the next free id of their language.
  */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { insertRows } from './bulk-insert.js';
 import { DeltaTransaction } from './delta-transaction.js';
 import {
   CheckpointCorruptError,
-  INDEXED_DF,
-  INDEXES,
+  DICTIONARY_FILE,
+  dictionaryName,
   putCheckpoint,
+  putDictionaryName,
   SCHEMA,
   STATE_SCHEMA_VERSION,
   StateCorruptError,
   StateSchemaError,
   type StoredCheckpoint,
 } from './store-schema.js';
+import { LanguageTerms, TermDictionary } from './term-dictionary.js';
 
 export type { ApplyStats, DeltaTransaction, DocumentChange } from './delta-transaction.js';
 export {
@@ -44,18 +50,40 @@ export interface StoredTerms {
   readonly cf: Map<string, number>;
 }
 
+/** SQLite page cache of a delta transaction, in KiB (the default is 2 MiB). */
+const DELTA_CACHE_KIB = 256 * 1024;
+
+/** A fresh name for a dictionary file. */
+export function newDictionaryName(): string {
+  return `dictionary-${randomUUID()}.bin`;
+}
+
 export class DfStore {
   private readonly db: Database.Database;
+  private readonly dir: string;
   private inTransaction = false;
-  private termsIndexed = false;
+  /** The dictionary file in force (null while a full count builds the store). */
+  private dictionaryFile: string | null;
+  /** In memory; null after a rolled-back transaction changed it, until read again. */
+  private dictionary: TermDictionary | null;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    path: string,
+    dictionaryFile: string | null,
+    dictionary: TermDictionary,
+  ) {
     this.db = db;
+    this.dir = dirname(path);
+    this.dictionaryFile = dictionaryFile;
+    this.dictionary = dictionary;
   }
 
   /** Opens an existing store; throws StateCorruptError when it is not a readable store. */
   static open(path: string): DfStore {
-    let db: Database.Database;
+    let db: Database.Database | undefined;
+    let name: string | null = null;
+    let dictionary: TermDictionary;
     try {
       db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = DELETE');
@@ -74,13 +102,19 @@ export class DfStore {
           found,
         );
       }
+      name = dictionaryName(db);
+      if (name === null || !DICTIONARY_FILE.test(name)) {
+        throw new Error('it names no dictionary file');
+      }
+      dictionary = TermDictionary.read(join(dirname(path), name), name);
     } catch (error) {
+      if (db?.open === true) db.close();
       if (error instanceof StateSchemaError) throw error;
       throw new StateCorruptError(`state ${path} is unreadable: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    return new DfStore(db);
+    return new DfStore(db, path, name, dictionary);
   }
 
   /** Creates an empty store for a full count. */
@@ -95,7 +129,19 @@ export class DfStore {
       'schemaVersion',
       String(STATE_SCHEMA_VERSION),
     );
-    return new DfStore(db);
+    return new DfStore(db, path, null, new TermDictionary());
+  }
+
+  /** The dictionary in memory, read again from its file after a rolled-back transaction. */
+  private terms(): TermDictionary {
+    if (this.dictionary === null) {
+      if (this.dictionaryFile === null) throw new Error('the store has no dictionary yet');
+      this.dictionary = TermDictionary.read(
+        join(this.dir, this.dictionaryFile),
+        this.dictionaryFile,
+      );
+    }
+    return this.dictionary;
   }
 
   readCheckpoint(): StoredCheckpoint | null {
@@ -134,19 +180,7 @@ export class DfStore {
 
   /** Terms of `lang` with df >= minDf and their frequencies, for selection. */
   termsAtLeast(lang: string, minDf: number): StoredTerms {
-    // The literal bound lets SQLite use the partial index, whose condition it implies.
-    const sql =
-      minDf >= INDEXED_DF
-        ? `SELECT term, df, cf FROM terms WHERE lang = ? AND df >= ? AND df >= ${INDEXED_DF}`
-        : 'SELECT term, df, cf FROM terms WHERE lang = ? AND df >= ? AND df > 0';
-    const rows = this.db.prepare(sql).raw().all(lang, minDf) as Array<[string, number, number]>;
-    const df = new Map<string, number>();
-    const cf = new Map<string, number>();
-    for (const [term, d, c] of rows) {
-      df.set(term, d);
-      cf.set(term, c);
-    }
-    return { df, cf };
+    return this.terms().get(lang)?.atLeast(minDf) ?? { df: new Map(), cf: new Map() };
   }
 
   /** Every language's N and non-zero frequencies: for verification and tests. */
@@ -159,30 +193,23 @@ export class DfStore {
     return out;
   }
 
-  /** Bytes of the database file and of the per-document term records. */
-  sizes(): { fileBytes: number; recordBytes: number; documents: number; termOccurrences: number } {
-    const pageCount = this.db.pragma('page_count', { simple: true }) as number;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const row = this.db
-      .prepare(
-        'SELECT count(*) AS documents, coalesce(sum(length(terms)), 0) AS recordBytes FROM docs',
-      )
-      .get() as { documents: number; recordBytes: number };
-    const occurrences = this.db
-      .prepare('SELECT coalesce(sum(df), 0) FROM terms')
-      .pluck()
-      .get() as number;
-    return {
-      fileBytes: pageCount * pageSize,
-      recordBytes: row.recordBytes,
-      documents: row.documents,
-      termOccurrences: occurrences,
-    };
+  /** Removes dictionary files other than the one in force: leftovers of runs that died. */
+  removeStaleDictionaries(): void {
+    for (const name of readdirSync(this.dir)) {
+      if (DICTIONARY_FILE.test(name) && name !== this.dictionaryFile) {
+        rmSync(join(this.dir, name), { force: true });
+      }
+    }
+  }
+
+  /** Bytes of the dictionary file in force. */
+  dictionaryBytes(): number {
+    return this.dictionaryFile === null ? 0 : statSync(join(this.dir, this.dictionaryFile)).size;
   }
 
   // ---- full count: bulk load -------------------------------------------------------------
 
-  /** Loads one language's ranked dictionary: `terms[i]` gets id i, df `df[i]` and cf `cf[i]`. */
+  /** Loads one language's ranked terms: `terms[i]` gets id i, df `df[i]` and cf `cf[i]`. */
   loadLanguage(
     lang: string,
     n: number,
@@ -190,29 +217,21 @@ export class DfStore {
     df: ArrayLike<number>,
     cf: ArrayLike<number>,
   ): void {
-    if (this.termsIndexed) throw new Error('the terms are already indexed');
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO langs (lang, n, next_id) VALUES (?, ?, ?)')
-        .run(lang, n, terms.length);
-      insertRows(this.db, 'terms (lang, id, term, df, cf)', 5, terms.length, (i, params, at) => {
-        params[at] = lang;
-        params[at + 1] = i;
-        params[at + 2] = terms[i];
-        params[at + 3] = df[i];
-        params[at + 4] = cf[i];
-      });
-    })();
+    if (this.dictionaryFile !== null) throw new Error('the dictionary is already saved');
+    this.db.prepare('INSERT INTO langs (lang, n) VALUES (?, ?)').run(lang, n);
+    this.terms().set(LanguageTerms.fromTerms(lang, terms, df, cf));
   }
 
   /**
-   * Builds the term indexes once every language is loaded. Optional (`finishLoad` builds them
-   * otherwise): called early, it overlaps the work with the loading of the documents.
+   * Writes the loaded terms to the dictionary file. Optional (`finishLoad` writes it otherwise):
+   * called once every language is loaded, it overlaps the work with the loading of the documents.
    */
-  indexTerms(): void {
-    if (this.termsIndexed) return;
-    this.db.exec(INDEXES);
-    this.termsIndexed = true;
+  saveDictionary(): void {
+    if (this.dictionaryFile !== null) return;
+    const name = newDictionaryName();
+    this.terms().write(join(this.dir, name));
+    putDictionaryName(this.db, name);
+    this.dictionaryFile = name;
   }
 
   /** Loads documents: `records` holds term records back to back, `ends[i]` the end of document i's. */
@@ -236,7 +255,7 @@ export class DfStore {
   }
 
   finishLoad(checkpoint: StoredCheckpoint): void {
-    this.indexTerms();
+    this.saveDictionary();
     this.writeCheckpoint(checkpoint);
     this.db.pragma('synchronous = FULL');
   }
@@ -245,17 +264,35 @@ export class DfStore {
 
   begin(): DeltaTransaction {
     if (this.inTransaction) throw new Error('a transaction is already open');
+    const dictionary = this.terms();
+    // A night's documents are scattered over the table: keep the pages they share in memory.
+    this.db.pragma(`cache_size = -${DELTA_CACHE_KIB}`);
     this.db.exec('BEGIN IMMEDIATE');
     this.inTransaction = true;
-    return new DeltaTransaction(this.db, () => {
-      this.inTransaction = false;
-    });
+    return new DeltaTransaction(
+      this.db,
+      dictionary,
+      this.dir,
+      (committed) => {
+        this.inTransaction = false;
+        if (committed === null) {
+          // The transaction changed the dictionary in memory: read it again if it is needed.
+          this.dictionary = null;
+        } else {
+          const old = this.dictionaryFile;
+          this.dictionaryFile = committed;
+          if (old !== null && old !== committed) rmSync(join(this.dir, old), { force: true });
+        }
+      },
+      newDictionaryName,
+    );
   }
 
   close(): void {
     if (this.inTransaction) {
       this.db.exec('ROLLBACK');
       this.inTransaction = false;
+      this.dictionary = null;
     }
     if (this.db.open) this.db.close();
   }

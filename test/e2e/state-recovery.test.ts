@@ -2,9 +2,9 @@
  * A state that is missing, damaged or built differently never gives a wrong answer: the run
  * recounts in full and says why, or (for a damaged checkpoint, by default) stops with a clear error.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -68,16 +68,44 @@ describe('state recovery', () => {
   it('a state of an older schema means a full recount, reported as such', async () => {
     const { stateDir, args } = await freshState('oldschema');
     const db = new Database(await databaseOf(stateDir));
-    // Version 2's state differs only in its df index: still a recount, never a reuse.
-    db.prepare("UPDATE meta SET value = '2' WHERE key = 'schemaVersion'").run();
+    // An older version's state is never reused, however little differs: a recount.
+    db.prepare("UPDATE meta SET value = '3' WHERE key = 'schemaVersion'").run();
     db.close();
     const run = await runCli(args, { env: env('oldschema') });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ success: true, mode: 'full', modeReason: 'schemaChanged' });
     expect(String(run.json?.warnings)).toMatch(
-      /has schema version 2; this version reads 3; recounting in full/,
+      /has schema version 3; this version reads 4; recounting in full/,
     );
     const next = await runCli(args, { env: env('oldschema') });
+    expect(next.json).toMatchObject({ success: true, mode: 'delta' });
+  });
+
+  it('a damaged or missing term dictionary means a full recount, reported as such', async () => {
+    const { stateDir, args } = await freshState('dictionary');
+    const generation = dirname(await databaseOf(stateDir));
+    const dictionary = (await readdir(generation)).find((name) => name.startsWith('dictionary-'));
+    if (dictionary === undefined) throw new Error('no dictionary file');
+    const bytes = await readFile(join(generation, dictionary));
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    await writeFile(join(generation, dictionary), bytes);
+    const run = await runCli(args, { env: env('dictionary') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ success: true, mode: 'full', modeReason: 'stateUnreadable' });
+    expect(String(run.json?.warnings)).toMatch(/dictionary-.*\.bin is damaged: checksum mismatch/);
+
+    const regenerated = dirname(await databaseOf(stateDir));
+    for (const name of await readdir(regenerated)) {
+      if (name.startsWith('dictionary-')) await rm(join(regenerated, name));
+    }
+    const missing = await runCli(args, { env: env('dictionary') });
+    expect(missing.json).toMatchObject({
+      success: true,
+      mode: 'full',
+      modeReason: 'stateUnreadable',
+    });
+    expect(String(missing.json?.warnings)).toMatch(/dictionary-.*\.bin cannot be read: ENOENT/);
+    const next = await runCli(args, { env: env('dictionary') });
     expect(next.json).toMatchObject({ success: true, mode: 'delta' });
   });
 

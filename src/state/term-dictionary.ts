@@ -1,0 +1,451 @@
+/**
+ * The term dictionary of a state generation: per language, term id -> term, document frequency
+ * (df) and collection frequency (cf), and term -> id through an open-addressing table over the
+ * terms' UTF-16 code units. It lives in a binary file beside the database
+ * (`dictionary-<name>.bin`, named by the database's meta) and is loaded whole, so that a delta run
+ * looks up and updates a term in memory instead of reading and writing a database row for it; the
+ * run then writes a new file, which its database transaction names when it commits.
+ *
+ * File layout (little-endian):
+ *
+ *   magic "SWRDICT1" (8 bytes), header length H (u32), header (H bytes of JSON:
+ *   {"languages": [{"lang", "terms", "arenaUnits"}]}), zero padding to a multiple of 8;
+ *   then per language: cf (f64 × terms), df (u32 × terms), arena (u16 × arenaUnits, the terms'
+ *   code units back to back), lengths (u16 × terms), zero padding to a multiple of 8;
+ *   then the CRC-32 of every byte before it (u32).
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { StateCorruptError } from './store-schema.js';
+
+const MAGIC = Buffer.from('SWRDICT1', 'latin1');
+/** Longest term the file can hold (its length is a u16); the tokeniser's terms are far shorter. */
+const MAX_TERM_UNITS = 0xffff;
+const MAX_DF = 0xffffffff;
+
+function fnv(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function fnvUnits(units: Uint16Array, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ units[i]!, 0x01000193);
+  return h;
+}
+
+/** murmur3's finaliser, so that the low bits a power-of-two table uses depend on every bit. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function grown<T extends Uint16Array | Uint32Array | Float64Array>(array: T, needed: number): T {
+  if (needed <= array.length) return array;
+  let length = Math.max(16, array.length);
+  while (length < needed) length *= 2;
+  const next = new (array.constructor as new (n: number) => T)(length);
+  next.set(array);
+  return next;
+}
+
+/** One language's terms: ids 0..size-1. */
+export class LanguageTerms {
+  private arena: Uint16Array;
+  private arenaUsed: number;
+  private offsets: Uint32Array;
+  private lengths: Uint16Array;
+  /** Document frequency by id. */
+  df: Uint32Array;
+  /** Collection frequency (occurrences) by id; exact below 2^53. */
+  cf: Float64Array;
+  /** term -> id + 1 (0: empty); built on the first lookup, since a full count never looks up. */
+  private slots: Int32Array | null = null;
+  private mask = 0;
+  size: number;
+
+  private constructor(
+    readonly lang: string,
+    arena: Uint16Array,
+    arenaUsed: number,
+    lengths: Uint16Array,
+    df: Uint32Array,
+    cf: Float64Array,
+    size: number,
+  ) {
+    this.arena = arena;
+    this.arenaUsed = arenaUsed;
+    this.lengths = lengths;
+    this.df = df;
+    this.cf = cf;
+    this.size = size;
+    this.offsets = new Uint32Array(Math.max(16, size));
+    let at = 0;
+    for (let id = 0; id < size; id++) {
+      this.offsets[id] = at;
+      at += lengths[id]!;
+    }
+    if (at !== arenaUsed) {
+      throw new StateCorruptError(`dictionary ${lang}: the term lengths do not add up`);
+    }
+  }
+
+  /** A language from its ranked terms: `terms[i]` gets id i with `df[i]` and `cf[i]`. */
+  static fromTerms(
+    lang: string,
+    terms: readonly string[],
+    df: ArrayLike<number>,
+    cf: ArrayLike<number>,
+  ): LanguageTerms {
+    let units = 0;
+    for (const term of terms) units += term.length;
+    const arena = new Uint16Array(units);
+    const lengths = new Uint16Array(terms.length);
+    let at = 0;
+    for (let id = 0; id < terms.length; id++) {
+      const term = terms[id]!;
+      if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
+      for (let i = 0; i < term.length; i++) arena[at + i] = term.charCodeAt(i);
+      at += term.length;
+      lengths[id] = term.length;
+    }
+    return new LanguageTerms(
+      lang,
+      arena,
+      units,
+      lengths,
+      Uint32Array.from(df),
+      Float64Array.from(cf),
+      terms.length,
+    );
+  }
+
+  static empty(lang: string): LanguageTerms {
+    return new LanguageTerms(
+      lang,
+      new Uint16Array(256),
+      0,
+      new Uint16Array(16),
+      new Uint32Array(16),
+      new Float64Array(16),
+      0,
+    );
+  }
+
+  /** UTF-16 code units of all terms. */
+  get arenaUnits(): number {
+    return this.arenaUsed;
+  }
+
+  private sameTerm(id: number, units: Uint16Array, start: number, length: number): boolean {
+    if (this.lengths[id] !== length) return false;
+    const at = this.offsets[id]!;
+    for (let i = 0; i < length; i++) if (this.arena[at + i] !== units[start + i]) return false;
+    return true;
+  }
+
+  private slotOf(term: string): number {
+    const slots = this.slots ?? this.buildSlots();
+    let slot = mix(fnv(term)) & this.mask;
+    for (;;) {
+      const entry = slots[slot]!;
+      if (entry === 0) return slot;
+      const id = entry - 1;
+      if (this.lengths[id] === term.length) {
+        const at = this.offsets[id]!;
+        let same = true;
+        for (let i = 0; i < term.length; i++) {
+          if (this.arena[at + i] !== term.charCodeAt(i)) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return slot;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** The id of `term`, or -1. */
+  id(term: string): number {
+    const slot = this.slotOf(term);
+    return this.slots![slot]! - 1;
+  }
+
+  /** The id of `term`, added with no counts (the next free id) when it is new. */
+  idOrAdd(term: string): number {
+    const slot = this.slotOf(term);
+    const slots = this.slots!;
+    const entry = slots[slot]!;
+    if (entry !== 0) return entry - 1;
+    if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
+    const id = this.size++;
+    this.arena = grown(this.arena, this.arenaUsed + term.length);
+    for (let i = 0; i < term.length; i++) this.arena[this.arenaUsed + i] = term.charCodeAt(i);
+    this.offsets = grown(this.offsets, this.size);
+    this.lengths = grown(this.lengths, this.size);
+    this.df = grown(this.df, this.size);
+    this.cf = grown(this.cf, this.size);
+    this.offsets[id] = this.arenaUsed;
+    this.lengths[id] = term.length;
+    this.df[id] = 0;
+    this.cf[id] = 0;
+    this.arenaUsed += term.length;
+    slots[slot] = id + 1;
+    if (this.size * 2 + 2 > slots.length) this.buildSlots();
+    return id;
+  }
+
+  /** (Re)builds the table for the current terms at a load factor of at most a half. */
+  private buildSlots(): Int32Array {
+    let capacity = 1024;
+    while (capacity < this.size * 2 + 2) capacity *= 2;
+    const slots = new Int32Array(capacity);
+    const mask = capacity - 1;
+    for (let id = 0; id < this.size; id++) {
+      const start = this.offsets[id]!;
+      const length = this.lengths[id]!;
+      let slot = mix(fnvUnits(this.arena, start, start + length)) & mask;
+      while (slots[slot] !== 0) {
+        if (this.sameTerm(slots[slot]! - 1, this.arena, start, length)) {
+          throw new StateCorruptError(`dictionary ${this.lang}: a term is stored twice`);
+        }
+        slot = (slot + 1) & mask;
+      }
+      slots[slot] = id + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+    return slots;
+  }
+
+  term(id: number): string {
+    const at = this.offsets[id]!;
+    const length = this.lengths[id]!;
+    // Terms are short: one call per term is faster than a TextDecoder here.
+    return String.fromCharCode.apply(
+      null,
+      this.arena.subarray(at, at + length) as unknown as number[],
+    );
+  }
+
+  /** Terms with df >= minDf (and above zero), with df and cf. */
+  atLeast(minDf: number): { df: Map<string, number>; cf: Map<string, number> } {
+    const bound = Math.max(1, minDf);
+    const df = new Map<string, number>();
+    const cf = new Map<string, number>();
+    for (let id = 0; id < this.size; id++) {
+      const d = this.df[id]!;
+      if (d < bound) continue;
+      const term = this.term(id);
+      df.set(term, d);
+      cf.set(term, this.cf[id]!);
+    }
+    return { df, cf };
+  }
+
+  /** Sum of df over the terms: document-term pairs. */
+  occurrences(): number {
+    let sum = 0;
+    for (let id = 0; id < this.size; id++) sum += this.df[id]!;
+    return sum;
+  }
+
+  /** Bytes of this language in the file, padding included. */
+  fileBytes(): number {
+    const bytes = this.size * (8 + 4 + 2) + this.arenaUsed * 2;
+    return (bytes + 7) & ~7;
+  }
+
+  /** Writes this language's arrays at `at` of `out`; returns the end. */
+  writeTo(out: Buffer, at: number): number {
+    const n = this.size;
+    for (let id = 0; id < n; id++) {
+      if (this.df[id]! > MAX_DF) throw new Error(`dictionary ${this.lang}: df above 2^32`);
+    }
+    new Float64Array(out.buffer, out.byteOffset + at, n).set(this.cf.subarray(0, n));
+    at += n * 8;
+    new Uint32Array(out.buffer, out.byteOffset + at, n).set(this.df.subarray(0, n));
+    at += n * 4;
+    const units = new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUsed);
+    units.set(this.arena.subarray(0, this.arenaUsed));
+    at += this.arenaUsed * 2;
+    new Uint16Array(out.buffer, out.byteOffset + at, n).set(this.lengths.subarray(0, n));
+    at += n * 2;
+    return (at + 7) & ~7;
+  }
+
+  /** A language read from `buf` at `at` (8-aligned), with `terms` terms and `arenaUnits` units. */
+  static readFrom(
+    lang: string,
+    buf: Buffer,
+    at: number,
+    terms: number,
+    arenaUnits: number,
+  ): { language: LanguageTerms; end: number } {
+    // Copies, aligned whatever the buffer's offset, and private to this language.
+    const take = (bytes: number): ArrayBuffer => {
+      const start = buf.byteOffset + at;
+      at += bytes;
+      return buf.buffer.slice(start, start + bytes) as ArrayBuffer;
+    };
+    const cf = new Float64Array(take(terms * 8));
+    const df = new Uint32Array(take(terms * 4));
+    const arena = new Uint16Array(take(arenaUnits * 2));
+    const lengths = new Uint16Array(take(terms * 2));
+    for (let id = 0; id < terms; id++) {
+      if (cf[id]! < df[id]!) {
+        throw new StateCorruptError(
+          `dictionary ${lang}: a term has fewer occurrences than documents`,
+        );
+      }
+    }
+    const language = new LanguageTerms(lang, arena, arenaUnits, lengths, df, cf, terms);
+    return { language, end: (at + 7) & ~7 };
+  }
+}
+
+interface Header {
+  languages: Array<{ lang: string; terms: number; arenaUnits: number }>;
+}
+
+/** Every language's terms. */
+export class TermDictionary {
+  private readonly byLang = new Map<string, LanguageTerms>();
+
+  languages(): IterableIterator<LanguageTerms> {
+    return this.byLang.values();
+  }
+
+  get(lang: string): LanguageTerms | undefined {
+    return this.byLang.get(lang);
+  }
+
+  /** The language's terms, created empty when it has none yet. */
+  language(lang: string): LanguageTerms {
+    let terms = this.byLang.get(lang);
+    if (terms === undefined) {
+      terms = LanguageTerms.empty(lang);
+      this.byLang.set(lang, terms);
+    }
+    return terms;
+  }
+
+  set(terms: LanguageTerms): void {
+    this.byLang.set(terms.lang, terms);
+  }
+
+  /** Document-term pairs in all languages. */
+  occurrences(): number {
+    let sum = 0;
+    for (const terms of this.byLang.values()) sum += terms.occurrences();
+    return sum;
+  }
+
+  /** The file's bytes. */
+  encode(): Buffer {
+    const languages = [...this.byLang.values()].sort((a, b) => (a.lang < b.lang ? -1 : 1));
+    const header: Header = {
+      languages: languages.map((l) => ({
+        lang: l.lang,
+        terms: l.size,
+        arenaUnits: l.arenaUnits,
+      })),
+    };
+    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    const headerEnd = (MAGIC.length + 4 + json.length + 7) & ~7;
+    let size = headerEnd;
+    for (const l of languages) size += l.fileBytes();
+    const out = Buffer.alloc(size + 4);
+    MAGIC.copy(out, 0);
+    out.writeUInt32LE(json.length, MAGIC.length);
+    json.copy(out, MAGIC.length + 4);
+    let at = headerEnd;
+    for (const l of languages) at = l.writeTo(out, at);
+    out.writeUInt32LE(crc32(out.subarray(0, size)), size);
+    return out;
+  }
+
+  /** Writes the file at `path` (which must not exist) and syncs it to disk. */
+  write(path: string): number {
+    const bytes = this.encode();
+    const fd = openSync(path, 'wx');
+    try {
+      let at = 0;
+      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // The file's directory entry too: a database that names the file must find it after a crash.
+    const dir = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    return bytes.length;
+  }
+
+  static decode(buf: Buffer, name: string): TermDictionary {
+    const bad = (what: string): never => {
+      throw new StateCorruptError(`dictionary ${name} is damaged: ${what}`);
+    };
+    if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+      bad('not a dictionary file');
+    }
+    const size = buf.length - 4;
+    if (crc32(buf.subarray(0, size)) !== buf.readUInt32LE(size)) bad('checksum mismatch');
+    const headerBytes = buf.readUInt32LE(MAGIC.length);
+    const headerEnd = (MAGIC.length + 4 + headerBytes + 7) & ~7;
+    if (headerEnd > size) bad('header past the end');
+    let header: Header;
+    try {
+      header = JSON.parse(
+        buf.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + headerBytes),
+      ) as Header;
+    } catch {
+      return bad('header is not JSON');
+    }
+    if (!Array.isArray(header?.languages)) bad('no language list');
+    const dictionary = new TermDictionary();
+    let at = headerEnd;
+    for (const entry of header.languages) {
+      const { lang, terms, arenaUnits } = entry ?? {};
+      if (
+        typeof lang !== 'string' ||
+        !Number.isSafeInteger(terms) ||
+        !Number.isSafeInteger(arenaUnits) ||
+        terms < 0 ||
+        arenaUnits < 0
+      ) {
+        bad('a malformed language entry');
+      }
+      const bytes = (terms * 14 + arenaUnits * 2 + 7) & ~7;
+      if (at + bytes > size) bad(`language ${lang} runs past the end`);
+      const { language, end } = LanguageTerms.readFrom(lang, buf, at, terms, arenaUnits);
+      dictionary.set(language);
+      at = end;
+    }
+    if (at !== size) bad('trailing bytes');
+    return dictionary;
+  }
+
+  static read(path: string, name: string): TermDictionary {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (error) {
+      throw new StateCorruptError(
+        `dictionary ${name} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return TermDictionary.decode(buf, name);
+  }
+}

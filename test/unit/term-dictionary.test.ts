@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StateCorruptError } from '../../src/state/store-schema.js';
+import { LanguageTerms, TermDictionary } from '../../src/state/term-dictionary.js';
+import { prng } from '../support/corpus.js';
+
+/** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
+const COLLIDING = ['gxwjqbe', 'ensbcjc'] as const;
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'swr-dictionary-'));
+});
+
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/** Random words, some outside the Basic Multilingual Plane, all distinct. */
+function words(count: number, seed: number): string[] {
+  const random = prng(seed);
+  const alphabet = ['a', 'é', 'ß', 'я', 'λ', '語', '𝔘', 'z', 'q', 'ı'];
+  const out = new Set<string>();
+  while (out.size < count) {
+    let word = '';
+    const length = 1 + Math.floor(random() * 9);
+    for (let i = 0; i < length; i++) word += alphabet[Math.floor(random() * alphabet.length)];
+    out.add(word);
+  }
+  return [...out];
+}
+
+function contents(dictionary: TermDictionary): Record<string, Array<[string, number, number]>> {
+  const out: Record<string, Array<[string, number, number]>> = {};
+  for (const terms of dictionary.languages()) {
+    out[terms.lang] = Array.from({ length: terms.size }, (_, id) => [
+      terms.term(id),
+      terms.df[id]!,
+      terms.cf[id]!,
+    ]);
+  }
+  return out;
+}
+
+describe('TermDictionary', () => {
+  it('finds every term by its id and its id by the term, colliding hashes included', () => {
+    const list = [...words(5000, 1), ...COLLIDING];
+    const terms = LanguageTerms.fromTerms(
+      'xx',
+      list,
+      list.map((_, i) => i + 1),
+      list.map((_, i) => 2 * i + 2),
+    );
+    for (let id = 0; id < list.length; id++) {
+      expect(terms.term(id)).toBe(list[id]);
+      expect(terms.id(list[id]!)).toBe(id);
+    }
+    expect(terms.id('not-there')).toBe(-1);
+    expect(terms.id(`${COLLIDING[0]}x`)).toBe(-1);
+  });
+
+  it('adds new terms with the next free id, growing past its first table', () => {
+    const terms = LanguageTerms.empty('en');
+    const list = words(20_000, 2);
+    for (let i = 0; i < list.length; i++) {
+      expect(terms.idOrAdd(list[i]!)).toBe(i);
+      terms.df[i] = 1;
+      terms.cf[i] = 3;
+    }
+    // Asked again, each gets its id back and nothing is added.
+    for (let i = 0; i < list.length; i += 97) expect(terms.idOrAdd(list[i]!)).toBe(i);
+    expect(terms.size).toBe(list.length);
+    expect(terms.occurrences()).toBe(list.length);
+    expect(terms.atLeast(1).df.size).toBe(list.length);
+  });
+
+  it('writes a file that reads back the same, and counts past 2^32 occurrences', () => {
+    const dictionary = new TermDictionary();
+    const en = words(3000, 3);
+    dictionary.set(
+      LanguageTerms.fromTerms(
+        'en',
+        en,
+        en.map((_, i) => 3000 - i),
+        en.map((_, i) => 2 ** 40 + i),
+      ),
+    );
+    dictionary.set(LanguageTerms.fromTerms('ja', ['日本', '語'], [2, 1], [5, 1]));
+    const empty = dictionary.language('de');
+    expect(empty.size).toBe(0);
+    const path = join(dir, 'round-trip.bin');
+    dictionary.write(path);
+    const back = TermDictionary.read(path, 'round-trip.bin');
+    expect(contents(back)).toEqual(contents(dictionary));
+    expect(back.get('ja')!.id('語')).toBe(1);
+    expect(back.get('en')!.cf[2]).toBe(2 ** 40 + 2);
+    // A term added after reading takes the next id in that language only.
+    expect(back.get('ja')!.idOrAdd('新しい')).toBe(2);
+    expect(back.get('en')!.size).toBe(3000);
+  });
+
+  it('refuses a file that is damaged, truncated or not a dictionary, naming the fault', () => {
+    const dictionary = new TermDictionary();
+    dictionary.set(LanguageTerms.fromTerms('en', ['the', 'cat'], [2, 1], [3, 1]));
+    const good = dictionary.encode();
+    const read =
+      (bytes: Buffer): (() => TermDictionary) =>
+      () =>
+        TermDictionary.decode(bytes, 'd.bin');
+    expect(contents(read(good)())).toEqual(contents(dictionary));
+    const flipped = Buffer.from(good);
+    flipped[40]! ^= 0x10;
+    expect(read(flipped)).toThrow(/dictionary d.bin is damaged: checksum mismatch/);
+    expect(read(good.subarray(0, good.length - 8))).toThrow(StateCorruptError);
+    expect(read(Buffer.from('{"lang": "en"}\n'))).toThrow(/not a dictionary file/);
+    expect(() => TermDictionary.read(join(dir, 'absent.bin'), 'absent.bin')).toThrow(
+      /dictionary absent.bin cannot be read: ENOENT/,
+    );
+  });
+
+  it('refuses a file whose checksum holds but whose counts cannot be', () => {
+    // df above cf: every occurrence count is at least the document count.
+    const dictionary = new TermDictionary();
+    dictionary.set(LanguageTerms.fromTerms('en', ['the'], [5], [4]));
+    expect(() => TermDictionary.decode(dictionary.encode(), 'd.bin')).toThrow(
+      /fewer occurrences than documents/,
+    );
+    // The same term twice.
+    const twice = new TermDictionary();
+    twice.set(LanguageTerms.fromTerms('en', ['the', 'the'], [1, 1], [1, 1]));
+    const terms = TermDictionary.decode(twice.encode(), 'd.bin').get('en')!;
+    expect(() => terms.id('the')).toThrow(/a term is stored twice/);
+  });
+});
