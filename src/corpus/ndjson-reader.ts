@@ -1,6 +1,6 @@
 /**
- * Streams an NDJSON file as chunks of whole lines in freshly allocated buffers, so each chunk
- * can be transferred to a worker thread without a copy. A line longer than `maxLineBytes` is
+ * Streams an NDJSON file as chunks of whole lines, each a view of a freshly allocated buffer of
+ * its own, so each chunk can be transferred to a worker thread without a copy. A line longer than `maxLineBytes` is
  * skipped while streaming (never held in memory) and reported as one item of its own.
  */
 import { open } from 'node:fs/promises';
@@ -30,7 +30,9 @@ export async function* readNdjsonChunks(
     let first = true;
     for (;;) {
       const readSize = carry.length + options.chunkBytes;
-      const buffer = new Uint8Array(readSize);
+      // Not zero-filled, and never from the shared pool: the buffer is transferred whole. A plain
+      // Uint8Array view, whose slice() copies (a Buffer's would not).
+      const buffer = new Uint8Array(Buffer.allocUnsafeSlow(readSize).buffer, 0, readSize);
       buffer.set(carry, 0);
       const { bytesRead } = await handle.read(buffer, carry.length, readSize - carry.length, null);
       const filled = carry.length + bytesRead;
@@ -58,7 +60,7 @@ export async function* readNdjsonChunks(
         start = nl + 1;
       }
       if (bytesRead === 0) {
-        if (filled > start) yield { kind: 'chunk', bytes: buffer.slice(start, filled) };
+        if (filled > start) yield { kind: 'chunk', bytes: buffer.subarray(start, filled) };
         return;
       }
       const lastNl = buffer.subarray(start, filled).lastIndexOf(NEWLINE);
@@ -75,7 +77,8 @@ export async function* readNdjsonChunks(
         continue;
       }
       const end = start + lastNl + 1;
-      const bytes = start === 0 && end === buffer.length ? buffer : buffer.slice(start, end);
+      // A view, not a copy: the buffer belongs to this chunk alone once the carry is copied out.
+      const bytes = buffer.subarray(start, end);
       // Before the yield: the consumer may transfer (detach) the buffer it receives.
       carry = end === filled ? new Uint8Array(0) : buffer.slice(end, filled);
       yield { kind: 'chunk', bytes };
