@@ -1,6 +1,7 @@
 /**
  * Splits a chunk of NDJSON bytes into parsed lines. Blank lines are skipped; CRLF is accepted.
- * UTF-8 is validated once for the whole chunk and line by line only when the chunk is invalid.
+ * UTF-8 is validated once for the whole chunk and line by line only when the chunk is invalid
+ * (or, when lines may be skipped, line by line for the lines read).
  */
 import { isUtf8 } from 'node:buffer';
 import type { BadReason } from './document.js';
@@ -20,7 +21,8 @@ export function scanChunk(
   skip?: (buf: Buffer, start: number, end: number) => boolean,
 ): number {
   const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  const chunkIsUtf8 = isUtf8(buf);
+  // When most lines may be skipped unread, only the lines read are checked.
+  const chunkIsUtf8 = skip === undefined && isUtf8(buf);
   let start = 0;
   let line = 0;
   while (start < buf.length) {

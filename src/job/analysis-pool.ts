@@ -89,6 +89,13 @@ const WORKER_FILE = new URL('./analysis-worker.js', import.meta.url).href;
  */
 const DEFAULT_CHUNK_BYTES = 512 * 1024;
 
+/**
+ * NDJSON bytes per task in a delta run, whose workers pass over most lines by their timestamp
+ * alone: each task then costs the main thread about as much as the worker, and on 1M documents
+ * 4 MB tasks took a fifth less time to analyse than 512 KB ones.
+ */
+const DELTA_CHUNK_BYTES = 4 * 1024 * 1024;
+
 function barrierTask<T extends DrainTask | EncodeTask>(kind: T['kind'], workers: number): T {
   return { kind, barrier: new SharedArrayBuffer(4), workers, timeoutMs: 120_000 } as T;
 }
@@ -174,7 +181,9 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     const chunks: AsyncIterable<CorpusChunk> =
       input.kind === 'file'
         ? readNdjsonChunks(input.path, {
-            chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+            chunkBytes:
+              options.chunkBytes ??
+              (options.settings.mode === 'delta' ? DELTA_CHUNK_BYTES : DEFAULT_CHUNK_BYTES),
             maxLineBytes: options.settings.maxDocumentBytes * 6 + 64 * 1024,
           })
         : input.chunks;

@@ -51,7 +51,7 @@ export interface StoredTerms {
 }
 
 /** SQLite page cache of a delta transaction, in KiB (the default is 2 MiB). */
-const DELTA_CACHE_KIB = 256 * 1024;
+const DELTA_CACHE_KIB = 64 * 1024;
 
 /** A fresh name for a dictionary file. */
 export function newDictionaryName(): string {
