@@ -107,6 +107,8 @@ export class DfStore {
         throw new Error('it names no dictionary file');
       }
       dictionary = TermDictionary.read(join(dirname(path), name), name);
+      // Opened for a delta run, which looks terms up: a term stored twice is found now.
+      dictionary.index();
     } catch (error) {
       if (db?.open === true) db.close();
       if (error instanceof StateSchemaError) throw error;

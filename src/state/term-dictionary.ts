@@ -201,6 +201,11 @@ export class LanguageTerms {
     return id;
   }
 
+  /** Builds the lookup table now rather than on the first lookup; throws on a term stored twice. */
+  index(): void {
+    if (this.slots === null) this.buildSlots();
+  }
+
   /** (Re)builds the table for the current terms at a load factor of at most a half. */
   private buildSlots(): Int32Array {
     let capacity = 1024;
@@ -338,6 +343,11 @@ export class TermDictionary {
 
   set(terms: LanguageTerms): void {
     this.byLang.set(terms.lang, terms);
+  }
+
+  /** Builds every language's lookup table; throws StateCorruptError on a term stored twice. */
+  index(): void {
+    for (const terms of this.byLang.values()) terms.index();
   }
 
   /** Document-term pairs in all languages. */

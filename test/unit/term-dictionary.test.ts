@@ -131,7 +131,8 @@ describe('TermDictionary', () => {
     // The same term twice.
     const twice = new TermDictionary();
     twice.set(LanguageTerms.fromTerms('en', ['the', 'the'], [1, 1], [1, 1]));
-    const terms = TermDictionary.decode(twice.encode(), 'd.bin').get('en')!;
-    expect(() => terms.id('the')).toThrow(/a term is stored twice/);
+    const decoded = TermDictionary.decode(twice.encode(), 'd.bin');
+    expect(() => decoded.index()).toThrow(/a term is stored twice/);
+    expect(() => decoded.get('en')!.id('the')).toThrow(/a term is stored twice/);
   });
 });
