@@ -10,7 +10,7 @@ import { createClient } from 'redis';
 import { resolveChecked } from '../config/env-refs.js';
 import { configFilePath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { MongoSource, mongoSourceOptions } from '../corpus/mongo-source.js';
+import type { MongoSource } from '../corpus/mongo-source.js';
 import { parseSourceUri } from '../corpus/source-uri.js';
 import { ExitCode, toFailure } from '../job/errors.js';
 import { nextRuns, parseCron } from '../ops/cron-expression.js';
@@ -151,6 +151,8 @@ async function mongoCheck(
   let source: MongoSource | null = null;
   try {
     // No retries: a check reports what it finds at once.
+    // The driver is loaded only when the source is MongoDB.
+    const { MongoSource, mongoSourceOptions } = await import('../corpus/mongo-source.js');
     source = await MongoSource.open({ ...mongoSourceOptions(config.source, location), retries: 0 });
     const clock = await source.serverTime();
     const skew = Math.round((Date.now() - clock.getTime()) / 1000);
