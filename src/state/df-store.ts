@@ -11,7 +11,7 @@
  * a delta run get the next free id of their language.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { insertRows } from './bulk-insert.js';
@@ -204,11 +204,6 @@ export class DfStore {
     }
   }
 
-  /** Bytes of the dictionary file in force. */
-  dictionaryBytes(): number {
-    return this.dictionaryFile === null ? 0 : statSync(join(this.dir, this.dictionaryFile)).size;
-  }
-
   // ---- full count: bulk load -------------------------------------------------------------
 
   /** Loads one language's ranked terms: `terms[i]` gets id i, df `df[i]` and cf `cf[i]`. */
@@ -234,6 +229,8 @@ export class DfStore {
     this.terms().write(join(this.dir, name));
     putDictionaryName(this.db, name);
     this.dictionaryFile = name;
+    // A full count reads nothing back while it loads the documents: free the memory until then.
+    this.dictionary = null;
   }
 
   /** Loads documents: `records` holds term records back to back, `ends[i]` the end of document i's. */

@@ -17,32 +17,18 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { hashRange, mix } from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
 
 const MAGIC = Buffer.from('SWRDICT1', 'latin1');
 /** Longest term the file can hold (its length is a u16); the tokeniser's terms are far shorter. */
 const MAX_TERM_UNITS = 0xffff;
-const MAX_DF = 0xffffffff;
 
-function fnv(s: string): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h;
-}
-
-function fnvUnits(units: Uint16Array, start: number, end: number): number {
+/** `hashRange` over code units already in an arena: the same hash as the string's. */
+function hashUnits(units: Uint16Array, start: number, end: number): number {
   let h = 0x811c9dc5 | 0;
   for (let i = start; i < end; i++) h = Math.imul(h ^ units[i]!, 0x01000193);
   return h;
-}
-
-/** murmur3's finaliser, so that the low bits a power-of-two table uses depend on every bit. */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 function grown<T extends Uint16Array | Uint32Array | Float64Array>(array: T, needed: number): T {
@@ -151,7 +137,7 @@ export class LanguageTerms {
 
   private slotOf(term: string): number {
     const slots = this.slots ?? this.buildSlots();
-    let slot = mix(fnv(term)) & this.mask;
+    let slot = mix(hashRange(term, 0, term.length)) & this.mask;
     for (;;) {
       const entry = slots[slot]!;
       if (entry === 0) return slot;
@@ -215,7 +201,7 @@ export class LanguageTerms {
     for (let id = 0; id < this.size; id++) {
       const start = this.offsets[id]!;
       const length = this.lengths[id]!;
-      let slot = mix(fnvUnits(this.arena, start, start + length)) & mask;
+      let slot = mix(hashUnits(this.arena, start, start + length)) & mask;
       while (slots[slot] !== 0) {
         if (this.sameTerm(slots[slot]! - 1, this.arena, start, length)) {
           throw new StateCorruptError(`dictionary ${this.lang}: a term is stored twice`);
@@ -254,13 +240,6 @@ export class LanguageTerms {
     return { df, cf };
   }
 
-  /** Sum of df over the terms: document-term pairs. */
-  occurrences(): number {
-    let sum = 0;
-    for (let id = 0; id < this.size; id++) sum += this.df[id]!;
-    return sum;
-  }
-
   /** Bytes of this language in the file, padding included. */
   fileBytes(): number {
     const bytes = this.size * (8 + 4 + 2) + this.arenaUsed * 2;
@@ -270,9 +249,6 @@ export class LanguageTerms {
   /** Writes this language's arrays at `at` of `out`; returns the end. */
   writeTo(out: Buffer, at: number): number {
     const n = this.size;
-    for (let id = 0; id < n; id++) {
-      if (this.df[id]! > MAX_DF) throw new Error(`dictionary ${this.lang}: df above 2^32`);
-    }
     new Float64Array(out.buffer, out.byteOffset + at, n).set(this.cf.subarray(0, n));
     at += n * 8;
     new Uint32Array(out.buffer, out.byteOffset + at, n).set(this.df.subarray(0, n));
@@ -348,13 +324,6 @@ export class TermDictionary {
   /** Builds every language's lookup table; throws StateCorruptError on a term stored twice. */
   index(): void {
     for (const terms of this.byLang.values()) terms.index();
-  }
-
-  /** Document-term pairs in all languages. */
-  occurrences(): number {
-    let sum = 0;
-    for (const terms of this.byLang.values()) sum += terms.occurrences();
-    return sum;
   }
 
   /** The file's bytes. */
