@@ -85,14 +85,17 @@ export class DeltaTransaction {
     if (ids.length === 0) return;
     const terms = this.dictionary.get(lang);
     if (terms === undefined) corrupt(`a document counts terms of ${lang}, which has none`);
-    const { df, cf, size } = terms;
+    const { counts, size } = terms;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (id >= size) corrupt('a document record names an unknown term');
-      if (df[id] === 0) corrupt('a term frequency went negative');
-      df[id]!--;
-      cf[id]! -= tfs[i]!;
-      if (cf[id]! < df[id]!) corrupt('a term has fewer occurrences than documents');
+      const at = 2 * id;
+      const df = counts[at]! - 1;
+      const cf = counts[at + 1]! - tfs[i]!;
+      if (df < 0) corrupt('a term frequency went negative');
+      if (cf < df) corrupt('a term has fewer occurrences than documents');
+      counts[at] = df;
+      counts[at + 1] = cf;
     }
   }
 
@@ -131,9 +134,10 @@ export class DeltaTransaction {
       const tf = change.tfs[i]!;
       ids[i] = id;
       tfs[i] = tf;
-      // Read after idOrAdd, which may have grown the arrays.
-      terms.df[id]!++;
-      terms.cf[id]! += tf;
+      // Read after idOrAdd, which may have grown the array.
+      const counts = terms.counts;
+      counts[2 * id]!++;
+      counts[2 * id + 1]! += tf;
     }
     sortTermCounts(ids, tfs, count);
     this.nDelta.set(change.lang, (this.nDelta.get(change.lang) ?? 0) + 1);

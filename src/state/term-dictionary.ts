@@ -10,9 +10,9 @@
  *
  *   magic "SWRDICT1" (8 bytes), header length H (u32), header (H bytes of JSON:
  *   {"languages": [{"lang", "terms", "arenaUnits"}]}), zero padding to a multiple of 8;
- *   then per language: cf (f64 × terms), df (u32 × terms), arena (u16 × arenaUnits, the terms'
- *   code units back to back), lengths (u16 × terms), zero padding to a multiple of 8;
- *   then the CRC-32 of every byte before it (u32).
+ *   then per language: df and cf of each term in id order (f64 pairs), the arena (u16 ×
+ *   arenaUnits: each term's length in code units, then its units, in id order), zero padding to
+ *   a multiple of 8; then the CRC-32 of every byte before it (u32).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -40,18 +40,25 @@ function grown<T extends Uint16Array | Uint32Array | Float64Array>(array: T, nee
   return next;
 }
 
-/** One language's terms: ids 0..size-1. */
+/**
+ * One language's terms: ids 0..size-1. Laid out for lookups with few cache misses: a slot holds
+ * the id and where the term's characters are, the characters follow their length, and df and cf
+ * sit side by side.
+ */
 export class LanguageTerms {
+  /** Per term: its length in code units, then the units. */
   private arena: Uint16Array;
   private arenaUsed: number;
+  /** id -> where its length stands in the arena. */
   private offsets: Uint32Array;
-  private lengths: Uint16Array;
-  /** Document frequency by id. */
-  df: Uint32Array;
-  /** Collection frequency (occurrences) by id; exact below 2^53. */
-  cf: Float64Array;
-  /** term -> id + 1 (0: empty); built on the first lookup, since a full count never looks up. */
+  /**
+   * df and cf of term id at `2 * id` and `2 * id + 1`: documents and occurrences (exact below
+   * 2^53). Replaced when the language grows: read it again after `idOrAdd`.
+   */
+  counts: Float64Array;
+  /** Pairs (id + 1, arena offset); id + 1 = 0 is empty. Built on the first lookup. */
   private slots: Int32Array | null = null;
+  /** Even index mask of `slots`. */
   private mask = 0;
   size: number;
 
@@ -59,25 +66,22 @@ export class LanguageTerms {
     readonly lang: string,
     arena: Uint16Array,
     arenaUsed: number,
-    lengths: Uint16Array,
-    df: Uint32Array,
-    cf: Float64Array,
+    counts: Float64Array,
     size: number,
   ) {
     this.arena = arena;
     this.arenaUsed = arenaUsed;
-    this.lengths = lengths;
-    this.df = df;
-    this.cf = cf;
+    this.counts = counts;
     this.size = size;
     this.offsets = new Uint32Array(Math.max(16, size));
     let at = 0;
-    for (let id = 0; id < size; id++) {
+    let id = 0;
+    for (; id < size && at < arenaUsed; id++) {
       this.offsets[id] = at;
-      at += lengths[id]!;
+      at += 1 + arena[at]!;
     }
-    if (at !== arenaUsed) {
-      throw new StateCorruptError(`dictionary ${lang}: the term lengths do not add up`);
+    if (id !== size || at !== arenaUsed) {
+      throw new StateCorruptError(`dictionary ${lang}: the terms do not fill their arena`);
     }
   }
 
@@ -89,71 +93,64 @@ export class LanguageTerms {
     cf: ArrayLike<number>,
   ): LanguageTerms {
     let units = 0;
-    for (const term of terms) units += term.length;
+    for (const term of terms) units += 1 + term.length;
     const arena = new Uint16Array(units);
-    const lengths = new Uint16Array(terms.length);
+    const counts = new Float64Array(terms.length * 2);
     let at = 0;
     for (let id = 0; id < terms.length; id++) {
       const term = terms[id]!;
       if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
-      for (let i = 0; i < term.length; i++) arena[at + i] = term.charCodeAt(i);
-      at += term.length;
-      lengths[id] = term.length;
+      arena[at] = term.length;
+      for (let i = 0; i < term.length; i++) arena[at + 1 + i] = term.charCodeAt(i);
+      at += 1 + term.length;
+      counts[2 * id] = df[id]!;
+      counts[2 * id + 1] = cf[id]!;
     }
-    return new LanguageTerms(
-      lang,
-      arena,
-      units,
-      lengths,
-      Uint32Array.from(df),
-      Float64Array.from(cf),
-      terms.length,
-    );
+    return new LanguageTerms(lang, arena, units, counts, terms.length);
   }
 
   static empty(lang: string): LanguageTerms {
-    return new LanguageTerms(
-      lang,
-      new Uint16Array(256),
-      0,
-      new Uint16Array(16),
-      new Uint32Array(16),
-      new Float64Array(16),
-      0,
-    );
+    return new LanguageTerms(lang, new Uint16Array(256), 0, new Float64Array(32), 0);
   }
 
-  /** UTF-16 code units of all terms. */
+  /** Arena code units in use, lengths included. */
   get arenaUnits(): number {
     return this.arenaUsed;
   }
 
-  private sameTerm(id: number, units: Uint16Array, start: number, length: number): boolean {
-    if (this.lengths[id] !== length) return false;
-    const at = this.offsets[id]!;
-    for (let i = 0; i < length; i++) if (this.arena[at + i] !== units[start + i]) return false;
+  df(id: number): number {
+    return this.counts[2 * id]!;
+  }
+
+  cf(id: number): number {
+    return this.counts[2 * id + 1]!;
+  }
+
+  /** Whether the terms at arena offsets `a` and `b` are the same. */
+  private sameAt(a: number, b: number): boolean {
+    const arena = this.arena;
+    const length = arena[a]!;
+    if (arena[b] !== length) return false;
+    for (let i = 1; i <= length; i++) if (arena[a + i] !== arena[b + i]) return false;
     return true;
   }
 
+  /** The slot index (even) of `term`: its own, or the empty one it would take. */
   private slotOf(term: string): number {
     const slots = this.slots ?? this.buildSlots();
-    let slot = mix(hashRange(term, 0, term.length)) & this.mask;
+    const arena = this.arena;
+    const length = term.length;
+    const mask = this.mask;
+    let slot = (mix(hashRange(term, 0, length)) << 1) & mask;
     for (;;) {
-      const entry = slots[slot]!;
-      if (entry === 0) return slot;
-      const id = entry - 1;
-      if (this.lengths[id] === term.length) {
-        const at = this.offsets[id]!;
-        let same = true;
-        for (let i = 0; i < term.length; i++) {
-          if (this.arena[at + i] !== term.charCodeAt(i)) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return slot;
+      if (slots[slot] === 0) return slot;
+      const at = slots[slot + 1]!;
+      if (arena[at] === length) {
+        let i = 0;
+        while (i < length && arena[at + 1 + i] === term.charCodeAt(i)) i++;
+        if (i === length) return slot;
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 2) & mask;
     }
   }
 
@@ -171,19 +168,19 @@ export class LanguageTerms {
     if (entry !== 0) return entry - 1;
     if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
     const id = this.size++;
-    this.arena = grown(this.arena, this.arenaUsed + term.length);
-    for (let i = 0; i < term.length; i++) this.arena[this.arenaUsed + i] = term.charCodeAt(i);
+    const at = this.arenaUsed;
+    this.arena = grown(this.arena, at + 1 + term.length);
+    this.arena[at] = term.length;
+    for (let i = 0; i < term.length; i++) this.arena[at + 1 + i] = term.charCodeAt(i);
+    this.arenaUsed = at + 1 + term.length;
     this.offsets = grown(this.offsets, this.size);
-    this.lengths = grown(this.lengths, this.size);
-    this.df = grown(this.df, this.size);
-    this.cf = grown(this.cf, this.size);
-    this.offsets[id] = this.arenaUsed;
-    this.lengths[id] = term.length;
-    this.df[id] = 0;
-    this.cf[id] = 0;
-    this.arenaUsed += term.length;
+    this.offsets[id] = at;
+    this.counts = grown(this.counts, this.size * 2);
+    this.counts[2 * id] = 0;
+    this.counts[2 * id + 1] = 0;
     slots[slot] = id + 1;
-    if (this.size * 2 + 2 > slots.length) this.buildSlots();
+    slots[slot + 1] = at;
+    if (this.size * 4 + 4 > slots.length) this.buildSlots();
     return id;
   }
 
@@ -196,19 +193,20 @@ export class LanguageTerms {
   private buildSlots(): Int32Array {
     let capacity = 1024;
     while (capacity < this.size * 2 + 2) capacity *= 2;
-    const slots = new Int32Array(capacity);
-    const mask = capacity - 1;
+    const slots = new Int32Array(capacity * 2);
+    const mask = capacity * 2 - 2;
+    const arena = this.arena;
     for (let id = 0; id < this.size; id++) {
-      const start = this.offsets[id]!;
-      const length = this.lengths[id]!;
-      let slot = mix(hashUnits(this.arena, start, start + length)) & mask;
+      const at = this.offsets[id]!;
+      let slot = (mix(hashUnits(arena, at + 1, at + 1 + arena[at]!)) << 1) & mask;
       while (slots[slot] !== 0) {
-        if (this.sameTerm(slots[slot]! - 1, this.arena, start, length)) {
+        if (this.sameAt(slots[slot + 1]!, at)) {
           throw new StateCorruptError(`dictionary ${this.lang}: a term is stored twice`);
         }
-        slot = (slot + 1) & mask;
+        slot = (slot + 2) & mask;
       }
       slots[slot] = id + 1;
+      slots[slot + 1] = at;
     }
     this.slots = slots;
     this.mask = mask;
@@ -217,11 +215,10 @@ export class LanguageTerms {
 
   term(id: number): string {
     const at = this.offsets[id]!;
-    const length = this.lengths[id]!;
     // Terms are short: one call per term is faster than a TextDecoder here.
     return String.fromCharCode.apply(
       null,
-      this.arena.subarray(at, at + length) as unknown as number[],
+      this.arena.subarray(at + 1, at + 1 + this.arena[at]!) as unknown as number[],
     );
   }
 
@@ -231,33 +228,29 @@ export class LanguageTerms {
     const df = new Map<string, number>();
     const cf = new Map<string, number>();
     for (let id = 0; id < this.size; id++) {
-      const d = this.df[id]!;
+      const d = this.counts[2 * id]!;
       if (d < bound) continue;
       const term = this.term(id);
       df.set(term, d);
-      cf.set(term, this.cf[id]!);
+      cf.set(term, this.counts[2 * id + 1]!);
     }
     return { df, cf };
   }
 
   /** Bytes of this language in the file, padding included. */
   fileBytes(): number {
-    const bytes = this.size * (8 + 4 + 2) + this.arenaUsed * 2;
-    return (bytes + 7) & ~7;
+    return (this.size * 16 + this.arenaUsed * 2 + 7) & ~7;
   }
 
   /** Writes this language's arrays at `at` of `out`; returns the end. */
   writeTo(out: Buffer, at: number): number {
     const n = this.size;
-    new Float64Array(out.buffer, out.byteOffset + at, n).set(this.cf.subarray(0, n));
-    at += n * 8;
-    new Uint32Array(out.buffer, out.byteOffset + at, n).set(this.df.subarray(0, n));
-    at += n * 4;
-    const units = new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUsed);
-    units.set(this.arena.subarray(0, this.arenaUsed));
+    new Float64Array(out.buffer, out.byteOffset + at, n * 2).set(this.counts.subarray(0, n * 2));
+    at += n * 16;
+    new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUsed).set(
+      this.arena.subarray(0, this.arenaUsed),
+    );
     at += this.arenaUsed * 2;
-    new Uint16Array(out.buffer, out.byteOffset + at, n).set(this.lengths.subarray(0, n));
-    at += n * 2;
     return (at + 7) & ~7;
   }
 
@@ -275,18 +268,18 @@ export class LanguageTerms {
       at += bytes;
       return buf.buffer.slice(start, start + bytes) as ArrayBuffer;
     };
-    const cf = new Float64Array(take(terms * 8));
-    const df = new Uint32Array(take(terms * 4));
+    const counts = new Float64Array(take(terms * 16));
     const arena = new Uint16Array(take(arenaUnits * 2));
-    const lengths = new Uint16Array(take(terms * 2));
     for (let id = 0; id < terms; id++) {
-      if (cf[id]! < df[id]!) {
+      const df = counts[2 * id]!;
+      const cf = counts[2 * id + 1]!;
+      if (!Number.isSafeInteger(df) || !Number.isSafeInteger(cf) || df < 0 || cf < df) {
         throw new StateCorruptError(
-          `dictionary ${lang}: a term has fewer occurrences than documents`,
+          `dictionary ${lang}: a term has impossible counts (df ${df}, cf ${cf})`,
         );
       }
     }
-    const language = new LanguageTerms(lang, arena, arenaUnits, lengths, df, cf, terms);
+    const language = new LanguageTerms(lang, arena, arenaUnits, counts, terms);
     return { language, end: (at + 7) & ~7 };
   }
 }
@@ -405,7 +398,7 @@ export class TermDictionary {
       ) {
         bad('a malformed language entry');
       }
-      const bytes = (terms * 14 + arenaUnits * 2 + 7) & ~7;
+      const bytes = (terms * 16 + arenaUnits * 2 + 7) & ~7;
       if (at + bytes > size) bad(`language ${lang} runs past the end`);
       const { language, end } = LanguageTerms.readFrom(lang, buf, at, terms, arenaUnits);
       dictionary.set(language);

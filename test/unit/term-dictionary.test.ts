@@ -38,8 +38,8 @@ function contents(dictionary: TermDictionary): Record<string, Array<[string, num
   for (const terms of dictionary.languages()) {
     out[terms.lang] = Array.from({ length: terms.size }, (_, id) => [
       terms.term(id),
-      terms.df[id]!,
-      terms.cf[id]!,
+      terms.df(id),
+      terms.cf(id),
     ]);
   }
   return out;
@@ -67,8 +67,8 @@ describe('TermDictionary', () => {
     const list = words(20_000, 2);
     for (let i = 0; i < list.length; i++) {
       expect(terms.idOrAdd(list[i]!)).toBe(i);
-      terms.df[i] = 1;
-      terms.cf[i] = 3;
+      terms.counts[2 * i] = 1;
+      terms.counts[2 * i + 1] = 3;
     }
     // Asked again, each gets its id back and nothing is added.
     for (let i = 0; i < list.length; i += 97) expect(terms.idOrAdd(list[i]!)).toBe(i);
@@ -95,7 +95,7 @@ describe('TermDictionary', () => {
     const back = TermDictionary.read(path, 'round-trip.bin');
     expect(contents(back)).toEqual(contents(dictionary));
     expect(back.get('ja')!.id('語')).toBe(1);
-    expect(back.get('en')!.cf[2]).toBe(2 ** 40 + 2);
+    expect(back.get('en')!.cf(2)).toBe(2 ** 40 + 2);
     // A term added after reading takes the next id in that language only.
     expect(back.get('ja')!.idOrAdd('新しい')).toBe(2);
     expect(back.get('en')!.size).toBe(3000);
@@ -125,7 +125,32 @@ describe('TermDictionary', () => {
     const dictionary = new TermDictionary();
     dictionary.set(LanguageTerms.fromTerms('en', ['the'], [5], [4]));
     expect(() => TermDictionary.decode(dictionary.encode(), 'd.bin')).toThrow(
-      /fewer occurrences than documents/,
+      /dictionary en: a term has impossible counts \(df 5, cf 4\)/,
+    );
+    // A count that is not a whole number.
+    const fractional = new TermDictionary();
+    fractional.set(LanguageTerms.fromTerms('en', ['the'], [1.5], [4]));
+    expect(() => TermDictionary.decode(fractional.encode(), 'd.bin')).toThrow(/impossible counts/);
+    // An arena that does not hold exactly the terms it should: a length running past its end,
+    // or fewer terms than counted.
+    const arenaOf = (units: number[], terms: number): Buffer => {
+      const buf = Buffer.alloc(terms * 16 + units.length * 2);
+      const counts = new Float64Array(buf.buffer, buf.byteOffset, terms * 2);
+      counts.fill(1);
+      new Uint16Array(buf.buffer, buf.byteOffset + terms * 16, units.length).set(units);
+      return buf;
+    };
+    const the = [3, 0x74, 0x68, 0x65];
+    const cat = [3, 0x63, 0x61, 0x74];
+    expect(
+      LanguageTerms.readFrom('en', arenaOf([...the, ...cat], 2), 0, 2, 8).language.term(1),
+    ).toBe('cat');
+    const overlong = [...the, 9, 0x63, 0x61, 0x74];
+    expect(() => LanguageTerms.readFrom('en', arenaOf(overlong, 2), 0, 2, 8)).toThrow(
+      /dictionary en: the terms do not fill their arena/,
+    );
+    expect(() => LanguageTerms.readFrom('en', arenaOf([...the, ...cat], 3), 0, 3, 8)).toThrow(
+      /the terms do not fill their arena/,
     );
     // The same term twice.
     const twice = new TermDictionary();
