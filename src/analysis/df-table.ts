@@ -21,6 +21,7 @@ import {
 import {
   type DocumentTerms,
   decodeArena,
+  grow,
   hashRange,
   languageSalt,
   TermTable,
@@ -102,13 +103,6 @@ export class MemoryRecordBlocks implements RecordBlocks {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function grow<T extends Uint16Array | Uint32Array | Float64Array>(array: T, need: number): T {
-  if (need <= array.length) return array;
-  const grown = new (array.constructor as new (n: number) => T)(Math.max(need, array.length * 2));
-  grown.set(array);
-  return grown;
-}
 
 export class FullCounter {
   private table = new TermTable();

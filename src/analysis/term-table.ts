@@ -24,6 +24,17 @@ export function hashRange(s: string, start: number, end: number): number {
   return h;
 }
 
+/** `array`, or a copy at least `need` long and at least twice as long, when it is shorter. */
+export function grow<T extends Uint16Array | Int32Array | Uint32Array | Float64Array>(
+  array: T,
+  need: number,
+): T {
+  if (need <= array.length) return array;
+  const grown = new (array.constructor as new (n: number) => T)(Math.max(need, array.length * 2));
+  grown.set(array);
+  return grown;
+}
+
 /** murmur3's finaliser: spreads every input bit over the low bits a power-of-two table uses. */
 export function mix(h: number): number {
   h ^= h >>> 16;
@@ -115,16 +126,11 @@ export class DocumentTerms implements RangeSink {
 
   private growEntries(): void {
     const size = this.tfs.length * 2;
-    const grow = <T extends Int32Array | Uint32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.starts = grow(this.starts);
-    this.lengths = grow(this.lengths);
-    this.hashes = grow(this.hashes);
-    this.tfs = grow(this.tfs);
-    this.slotOf = grow(this.slotOf);
+    this.starts = grow(this.starts, size);
+    this.lengths = grow(this.lengths, size);
+    this.hashes = grow(this.hashes, size);
+    this.tfs = grow(this.tfs, size);
+    this.slotOf = grow(this.slotOf, size);
   }
 
   private growSlots(): void {
@@ -310,13 +316,7 @@ export class TermTable {
   }
 
   private store(s: string, start: number, length: number): number {
-    if (this.arenaLength + length + 1 > this.arena.length) {
-      let size = this.arena.length * 2;
-      while (size < this.arenaLength + length + 1) size *= 2;
-      const grown = new Uint16Array(size);
-      grown.set(this.arena.subarray(0, this.arenaLength));
-      this.arena = grown;
-    }
+    this.arena = grow(this.arena, this.arenaLength + length + 1);
     const offset = this.arenaLength;
     const arena = this.arena;
     for (let i = 0; i < length; i++) arena[offset + i] = s.charCodeAt(start + i);
@@ -326,9 +326,7 @@ export class TermTable {
   }
 
   private growInfo(): void {
-    const grown = new Int32Array(this.info.length * 2);
-    grown.set(this.info);
-    this.info = grown;
+    this.info = grow(this.info, this.info.length * 2);
   }
 
   private growSlots(): void {

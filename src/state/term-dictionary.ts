@@ -17,7 +17,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { hashRange, mix } from '../analysis/term-table.js';
+import { grow, hashRange, mix } from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
 
 const MAGIC = Buffer.from('SWRDICT1', 'latin1');
@@ -29,15 +29,6 @@ function hashUnits(units: Uint16Array, start: number, end: number): number {
   let h = 0x811c9dc5 | 0;
   for (let i = start; i < end; i++) h = Math.imul(h ^ units[i]!, 0x01000193);
   return h;
-}
-
-function grown<T extends Uint16Array | Uint32Array | Float64Array>(array: T, needed: number): T {
-  if (needed <= array.length) return array;
-  let length = Math.max(16, array.length);
-  while (length < needed) length *= 2;
-  const next = new (array.constructor as new (n: number) => T)(length);
-  next.set(array);
-  return next;
 }
 
 /**
@@ -169,13 +160,13 @@ export class LanguageTerms {
     if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
     const id = this.size++;
     const at = this.arenaUsed;
-    this.arena = grown(this.arena, at + 1 + term.length);
+    this.arena = grow(this.arena, at + 1 + term.length);
     this.arena[at] = term.length;
     for (let i = 0; i < term.length; i++) this.arena[at + 1 + i] = term.charCodeAt(i);
     this.arenaUsed = at + 1 + term.length;
-    this.offsets = grown(this.offsets, this.size);
+    this.offsets = grow(this.offsets, this.size);
     this.offsets[id] = at;
-    this.counts = grown(this.counts, this.size * 2);
+    this.counts = grow(this.counts, this.size * 2);
     this.counts[2 * id] = 0;
     this.counts[2 * id + 1] = 0;
     slots[slot] = id + 1;
