@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ByteWriter, readTermCounts, sortTermCounts } from '../analysis/term-ids.js';
 import {
+  newDictionaryName,
   putCheckpoint,
-  putDictionaryName,
+  putMeta,
   StateCorruptError,
   type StoredCheckpoint,
 } from './store-schema.js';
@@ -70,7 +71,6 @@ export class DeltaTransaction {
     private readonly dir: string,
     /** Called once the transaction ends: with the new dictionary file, or null when rolled back. */
     private readonly onEnd: (dictionaryFile: string | null) => void,
-    private readonly newName: () => string,
   ) {
     this.getDoc = db.prepare('SELECT lang, updated_at AS updatedAt, terms FROM docs WHERE id = ?');
     this.putDoc = db.prepare(
@@ -174,11 +174,11 @@ export class DeltaTransaction {
   commit(): void {
     if (!this.open) throw new Error('transaction already ended');
     this.flush();
-    const name = this.newName();
+    const name = newDictionaryName();
     const path = join(this.dir, name);
     try {
       this.dictionary.write(path);
-      putDictionaryName(this.db, name);
+      putMeta(this.db, 'dictionary', name);
       this.db.exec('COMMIT');
     } catch (error) {
       rmSync(path, { force: true });

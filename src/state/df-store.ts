@@ -10,7 +10,6 @@
  * small ids, so a document's gap-encoded record is mostly one byte per term); terms first seen by
  * a delta run get the next free id of their language.
  */
-import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,9 +18,10 @@ import { DeltaTransaction } from './delta-transaction.js';
 import {
   CheckpointCorruptError,
   DICTIONARY_FILE,
-  dictionaryName,
+  getMeta,
+  newDictionaryName,
   putCheckpoint,
-  putDictionaryName,
+  putMeta,
   SCHEMA,
   STATE_SCHEMA_VERSION,
   StateCorruptError,
@@ -52,11 +52,6 @@ export interface StoredTerms {
 
 /** SQLite page cache of a delta transaction, in KiB (the default is 2 MiB). */
 const DELTA_CACHE_KIB = 64 * 1024;
-
-/** A fresh name for a dictionary file. */
-export function newDictionaryName(): string {
-  return `dictionary-${randomUUID()}.bin`;
-}
 
 export class DfStore {
   private readonly db: Database.Database;
@@ -90,10 +85,7 @@ export class DfStore {
       db.pragma('synchronous = FULL');
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
-      const version = db
-        .prepare("SELECT value FROM meta WHERE key = 'schemaVersion'")
-        .pluck()
-        .get();
+      const version = getMeta(db, 'schemaVersion');
       if (version !== String(STATE_SCHEMA_VERSION)) {
         db.close();
         const found = typeof version === 'string' ? version : null;
@@ -102,11 +94,12 @@ export class DfStore {
           found,
         );
       }
-      name = dictionaryName(db);
-      if (name === null || !DICTIONARY_FILE.test(name)) {
+      const named = getMeta(db, 'dictionary');
+      if (typeof named !== 'string' || !DICTIONARY_FILE.test(named)) {
         throw new Error('it names no dictionary file');
       }
-      dictionary = TermDictionary.read(join(dirname(path), name), name);
+      name = named;
+      dictionary = TermDictionary.read(join(dirname(path), name));
       // Opened for a delta run, which looks terms up: a term stored twice is found now.
       dictionary.index();
     } catch (error) {
@@ -127,10 +120,7 @@ export class DfStore {
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
     db.exec(SCHEMA);
-    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(
-      'schemaVersion',
-      String(STATE_SCHEMA_VERSION),
-    );
+    putMeta(db, 'schemaVersion', String(STATE_SCHEMA_VERSION));
     return new DfStore(db, path, null, new TermDictionary());
   }
 
@@ -138,18 +128,13 @@ export class DfStore {
   private terms(): TermDictionary {
     if (this.dictionary === null) {
       if (this.dictionaryFile === null) throw new Error('the store has no dictionary yet');
-      this.dictionary = TermDictionary.read(
-        join(this.dir, this.dictionaryFile),
-        this.dictionaryFile,
-      );
+      this.dictionary = TermDictionary.read(join(this.dir, this.dictionaryFile));
     }
     return this.dictionary;
   }
 
   readCheckpoint(): StoredCheckpoint | null {
-    const text = this.db.prepare("SELECT value FROM meta WHERE key = 'checkpoint'").pluck().get() as
-      | string
-      | undefined;
+    const text = getMeta(this.db, 'checkpoint') as string | undefined;
     if (text === undefined) return null;
     let value: unknown;
     try {
@@ -227,7 +212,7 @@ export class DfStore {
     if (this.dictionaryFile !== null) return;
     const name = newDictionaryName();
     this.terms().write(join(this.dir, name));
-    putDictionaryName(this.db, name);
+    putMeta(this.db, 'dictionary', name);
     this.dictionaryFile = name;
     // A full count reads nothing back while it loads the documents: free the memory until then.
     this.dictionary = null;
@@ -268,23 +253,17 @@ export class DfStore {
     this.db.pragma(`cache_size = -${DELTA_CACHE_KIB}`);
     this.db.exec('BEGIN IMMEDIATE');
     this.inTransaction = true;
-    return new DeltaTransaction(
-      this.db,
-      dictionary,
-      this.dir,
-      (committed) => {
-        this.inTransaction = false;
-        if (committed === null) {
-          // The transaction changed the dictionary in memory: read it again if it is needed.
-          this.dictionary = null;
-        } else {
-          const old = this.dictionaryFile;
-          this.dictionaryFile = committed;
-          if (old !== null && old !== committed) rmSync(join(this.dir, old), { force: true });
-        }
-      },
-      newDictionaryName,
-    );
+    return new DeltaTransaction(this.db, dictionary, this.dir, (committed) => {
+      this.inTransaction = false;
+      if (committed === null) {
+        // The transaction changed the dictionary in memory: read it again if it is needed.
+        this.dictionary = null;
+      } else {
+        const old = this.dictionaryFile;
+        this.dictionaryFile = committed;
+        if (old !== null && old !== committed) rmSync(join(this.dir, old), { force: true });
+      }
+    });
   }
 
   close(): void {

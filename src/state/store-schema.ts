@@ -8,6 +8,7 @@
  * frequencies out of the database, in the generation's dictionary file (term-dictionary.ts), which
  * the meta row `dictionary` names.
  */
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 export const STATE_SCHEMA_VERSION = 4;
@@ -45,23 +46,28 @@ CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT NOT NULL, updated_at INTEGER N
                    WITHOUT ROWID;
 `;
 
+/** Keys of the `meta` table. */
+export type MetaKey = 'schemaVersion' | 'checkpoint' | 'dictionary';
+
+/** The stored value of `key`, as SQLite returns it; undefined when there is none. */
+export function getMeta(db: Database.Database, key: MetaKey): unknown {
+  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key);
+}
+
+export function putMeta(db: Database.Database, key: MetaKey, value: string): void {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
+}
+
 export function putCheckpoint(db: Database.Database, checkpoint: StoredCheckpoint): void {
-  db.prepare(
-    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-  ).run('checkpoint', JSON.stringify(checkpoint));
-}
-
-/** The dictionary file the database names, or null. */
-export function dictionaryName(db: Database.Database): string | null {
-  const name = db.prepare("SELECT value FROM meta WHERE key = 'dictionary'").pluck().get();
-  return typeof name === 'string' ? name : null;
-}
-
-export function putDictionaryName(db: Database.Database, name: string): void {
-  db.prepare(
-    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-  ).run('dictionary', name);
+  putMeta(db, 'checkpoint', JSON.stringify(checkpoint));
 }
 
 /** Dictionary file names: `dictionary-<random>.bin`. */
 export const DICTIONARY_FILE = /^dictionary-[A-Za-z0-9-]+\.bin$/;
+
+/** A fresh name for a dictionary file. */
+export function newDictionaryName(): string {
+  return `dictionary-${randomUUID()}.bin`;
+}

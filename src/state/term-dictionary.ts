@@ -15,7 +15,7 @@
  *   a multiple of 8; then the CRC-32 of every byte before it (u32).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { grow, hashRange, mix } from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
@@ -399,7 +399,9 @@ export class TermDictionary {
     return dictionary;
   }
 
-  static read(path: string, name: string): TermDictionary {
+  /** Reads the file at `path`; errors name the file. */
+  static read(path: string): TermDictionary {
+    const name = basename(path);
     let buf: Buffer;
     try {
       buf = readFileSync(path);

@@ -92,7 +92,7 @@ describe('TermDictionary', () => {
     expect(empty.size).toBe(0);
     const path = join(dir, 'round-trip.bin');
     dictionary.write(path);
-    const back = TermDictionary.read(path, 'round-trip.bin');
+    const back = TermDictionary.read(path);
     expect(contents(back)).toEqual(contents(dictionary));
     expect(back.get('ja')!.id('語')).toBe(1);
     expect(back.get('en')!.cf(2)).toBe(2 ** 40 + 2);
@@ -115,7 +115,7 @@ describe('TermDictionary', () => {
     expect(read(flipped)).toThrow(/dictionary d.bin is damaged: checksum mismatch/);
     expect(read(good.subarray(0, good.length - 8))).toThrow(StateCorruptError);
     expect(read(Buffer.from('{"lang": "en"}\n'))).toThrow(/not a dictionary file/);
-    expect(() => TermDictionary.read(join(dir, 'absent.bin'), 'absent.bin')).toThrow(
+    expect(() => TermDictionary.read(join(dir, 'absent.bin'))).toThrow(
       /dictionary absent.bin cannot be read: ENOENT/,
     );
   });
