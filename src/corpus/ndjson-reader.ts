@@ -1,7 +1,8 @@
 /**
  * Streams an NDJSON file as chunks of whole lines, each a view of a freshly allocated buffer of
- * its own, so each chunk can be transferred to a worker thread without a copy. A line longer than `maxLineBytes` is
- * skipped while streaming (never held in memory) and reported as one item of its own.
+ * its own, so each chunk can be transferred to a worker thread without a copy. A line longer
+ * than `maxLineBytes` is skipped while streaming (never held in memory) and reported as one item
+ * of its own.
  */
 import { open } from 'node:fs/promises';
 
