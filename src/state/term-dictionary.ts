@@ -24,6 +24,16 @@ const MAGIC = Buffer.from('SWRDICT1', 'latin1');
 /** Longest term the file can hold (its length is a u16); the tokeniser's terms are far shorter. */
 const MAX_TERM_UNITS = 0xffff;
 
+/** `n` rounded up to a multiple of 8 (without 32-bit bitwise arithmetic). */
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** Bytes of a language of `terms` terms and `arenaUnits` arena units in the file, padding included. */
+function languageBytes(terms: number, arenaUnits: number): number {
+  return align8(terms * 16 + arenaUnits * 2);
+}
+
 /** `hashRange` over code units already in an arena: the same hash as the string's. */
 function hashUnits(units: Uint16Array, start: number, end: number): number {
   let h = 0x811c9dc5 | 0;
@@ -230,7 +240,7 @@ export class LanguageTerms {
 
   /** Bytes of this language in the file, padding included. */
   fileBytes(): number {
-    return (this.size * 16 + this.arenaUsed * 2 + 7) & ~7;
+    return languageBytes(this.size, this.arenaUsed);
   }
 
   /** Writes this language's arrays at `at` of `out`; returns the end. */
@@ -242,7 +252,7 @@ export class LanguageTerms {
       this.arena.subarray(0, this.arenaUsed),
     );
     at += this.arenaUsed * 2;
-    return (at + 7) & ~7;
+    return align8(at);
   }
 
   /** A language read from `buf` at `at` (8-aligned), with `terms` terms and `arenaUnits` units. */
@@ -271,7 +281,7 @@ export class LanguageTerms {
       }
     }
     const language = new LanguageTerms(lang, arena, arenaUnits, counts, terms);
-    return { language, end: (at + 7) & ~7 };
+    return { language, end: align8(at) };
   }
 }
 
@@ -321,7 +331,7 @@ export class TermDictionary {
       })),
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
-    const headerEnd = (MAGIC.length + 4 + json.length + 7) & ~7;
+    const headerEnd = align8(MAGIC.length + 4 + json.length);
     let size = headerEnd;
     for (const l of languages) size += l.fileBytes();
     const out = Buffer.alloc(size + 4);
@@ -335,7 +345,7 @@ export class TermDictionary {
   }
 
   /** Writes the file at `path` (which must not exist) and syncs it to disk. */
-  write(path: string): number {
+  write(path: string): void {
     const bytes = this.encode();
     const fd = openSync(path, 'wx');
     try {
@@ -352,7 +362,6 @@ export class TermDictionary {
     } finally {
       closeSync(dir);
     }
-    return bytes.length;
   }
 
   static decode(buf: Buffer, name: string): TermDictionary {
@@ -365,7 +374,7 @@ export class TermDictionary {
     const size = buf.length - 4;
     if (crc32(buf.subarray(0, size)) !== buf.readUInt32LE(size)) bad('checksum mismatch');
     const headerBytes = buf.readUInt32LE(MAGIC.length);
-    const headerEnd = (MAGIC.length + 4 + headerBytes + 7) & ~7;
+    const headerEnd = align8(MAGIC.length + 4 + headerBytes);
     if (headerEnd > size) bad('header past the end');
     let header: Header;
     try {
@@ -389,8 +398,7 @@ export class TermDictionary {
       ) {
         bad('a malformed language entry');
       }
-      const bytes = (terms * 16 + arenaUnits * 2 + 7) & ~7;
-      if (at + bytes > size) bad(`language ${lang} runs past the end`);
+      if (at + languageBytes(terms, arenaUnits) > size) bad(`language ${lang} runs past the end`);
       const { language, end } = LanguageTerms.readFrom(lang, buf, at, terms, arenaUnits);
       dictionary.set(language);
       at = end;
