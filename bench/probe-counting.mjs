@@ -18,30 +18,14 @@
 // Lines are held in memory first, so file reading and decoding are not measured.
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ensureCorpus, firstLines } from './lib/corpus.mjs';
+import { probeInput } from './lib/corpus.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({
-  options: {
-    docs: { type: 'string', default: '100000' },
-    corpus: { type: 'string', default: '200000' },
-    rounds: { type: 'string', default: '2' },
-  },
-});
-const limit = Number(values.docs);
+const { path: corpusPath, lines, rounds } = await probeInput(root, { rounds: '2' });
 const { addTerms, normalizeLanguage } = await import(
   pathToFileURL(join(root, 'dist/analysis/tokenizer.js')).href
 );
 const detach = (term) => (term.length < 13 ? term : Buffer.from(term, 'utf8').toString('utf8'));
-
-const corpus = await ensureCorpus({
-  root,
-  outDir: join(root, 'bench/out'),
-  docs: Math.max(Number(values.corpus), limit),
-  log: (m) => process.stderr.write(`${m}\n`),
-});
-const lines = await firstLines(corpus.path, limit);
 
 const NOOP = { add() {} };
 
@@ -151,7 +135,7 @@ const variants = {
 };
 
 const best = {};
-for (let round = 0; round < Number(values.rounds); round++) {
+for (let round = 0; round < rounds; round++) {
   for (const [name, fn] of Object.entries(variants)) {
     globalThis.gc?.();
     const before = process.cpuUsage();
@@ -163,7 +147,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }
 }
 process.stdout.write(
-  `${lines.length} documents of ${corpus.path.replace(root, '')}, CPU time, best of ${values.rounds}:\n\n`,
+  `${lines.length} documents of ${corpusPath.replace(root, '')}, CPU time, best of ${rounds}:\n\n`,
 );
 process.stdout.write(
   '| step | CPU s | µs/doc | docs per CPU-s | vocabulary |\n|---|---:|---:|---:|---:|\n',

@@ -16,31 +16,15 @@
 // Prints the median over the rounds of each step's µs per document.
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ensureCorpus, firstLines } from './lib/corpus.mjs';
+import { probeInput } from './lib/corpus.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({
-  options: {
-    docs: { type: 'string', default: '100000' },
-    corpus: { type: 'string', default: '200000' },
-    rounds: { type: 'string', default: '3' },
-  },
-});
-const limit = Number(values.docs);
-const rounds = Number(values.rounds);
+const { lines, rounds } = await probeInput(root);
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const { addTermRanges, normalizeLanguage } = await load('analysis/tokenizer.js');
 const { DocumentTerms } = await load('analysis/term-table.js');
 const { FullCounter, MergedTerms } = await load('analysis/df-table.js');
 
-const corpus = await ensureCorpus({
-  root,
-  outDir: join(root, 'bench/out'),
-  docs: Math.max(Number(values.corpus), limit),
-  log: (m) => process.stderr.write(`${m}\n`),
-});
-const lines = await firstLines(corpus.path, limit);
 const docs = lines.map((line) => {
   const doc = JSON.parse(line);
   return { id: doc._id, lang: normalizeLanguage(doc.lang).lang, text: doc.text };

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 
 export const BASE_SEED = 42;
 export const DELTA_SEED = 43;
@@ -97,6 +98,32 @@ export async function firstLines(path, limit) {
   }
   input.close();
   return lines;
+}
+
+/**
+ * A probe's input: its flags (--docs N, the documents held in memory; --corpus N, the corpus they
+ * are the first of; --rounds R) and those first lines, the corpus generated when missing.
+ */
+export async function probeInput(root, { rounds = '3' } = {}) {
+  const { values } = parseArgs({
+    options: {
+      docs: { type: 'string', default: '100000' },
+      corpus: { type: 'string', default: '200000' },
+      rounds: { type: 'string', default: rounds },
+    },
+  });
+  const limit = Number(values.docs);
+  const corpus = await ensureCorpus({
+    root,
+    outDir: join(root, 'bench/out'),
+    docs: Math.max(Number(values.corpus), limit),
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
+  return {
+    path: corpus.path,
+    lines: await firstLines(corpus.path, limit),
+    rounds: Number(values.rounds),
+  };
 }
 
 /**
