@@ -105,9 +105,8 @@ class Corpus {
   }
 }
 
-/** Runs until the lock left by a killed run has expired. */
-/** `run` on a corpus file and a state directory, with a window ending at `until`. */
-function runArgs(source: string, stateDir: string, until: number): string[] {
+/** `run` on a corpus file and a state directory, with a window ending at `until` when given. */
+function runArgs(source: string, stateDir: string, until?: number): string[] {
   return [
     'run',
     '--source',
@@ -116,11 +115,11 @@ function runArgs(source: string, stateDir: string, until: number): string[] {
     redis.url,
     '--state-dir',
     stateDir,
-    '--until',
-    new Date(until).toISOString(),
+    ...(until === undefined ? [] : ['--until', new Date(until).toISOString()]),
   ];
 }
 
+/** Runs until the lock left by a killed run has expired. */
 async function runWhenUnlocked(args: string[], prefix: string): Promise<CliRun> {
   for (let attempt = 0; attempt < 40; attempt++) {
     const run = await runCli(args, { env: env(prefix), timeoutMs: 120_000 });
@@ -242,16 +241,7 @@ describe('SIGTERM', () => {
     const source = join(dir, 'term.ndjson');
     const corpus = new Corpus(12, 30_000);
     await corpus.write(source);
-    const base = [
-      'run',
-      '--source',
-      `file:${source}`,
-      '--redis',
-      redis.url,
-      '--state-dir',
-      stateDir,
-    ];
-    const first = await runCli([...base, '--until', new Date(BASE).toISOString()], {
+    const first = await runCli(runArgs(source, stateDir, BASE), {
       env: env(prefix),
     });
     expect(first.code, first.stderr).toBe(0);
@@ -259,7 +249,7 @@ describe('SIGTERM', () => {
     const meta = await client.hGetAll(`${prefix}:meta`);
 
     // SIGTERM once the run is reading the corpus (its log says the window is fixed).
-    const stopped = await runCli([...base, '--full'], {
+    const stopped = await runCli([...runArgs(source, stateDir), '--full'], {
       env: { ...env(prefix), STOPWORD_REFRESH_LOGGING_LEVEL: 'info' },
       onSpawn: (child) => {
         let sent = false;
@@ -277,7 +267,7 @@ describe('SIGTERM', () => {
     expect(await liveLists(client, prefix)).toEqual(before);
     expect(await client.hGetAll(`${prefix}:meta`)).toEqual(meta);
     expect(await client.exists(`${prefix}:lock`)).toBe(0);
-    const next = await runCli([...base, '--until', new Date(BASE + HOUR).toISOString()], {
+    const next = await runCli(runArgs(source, stateDir, BASE + HOUR), {
       env: env(prefix),
     });
     expect(next.code, next.stderr).toBe(0);
