@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { FieldNames } from '../config/types.js';
 import type { BadReason } from './document.js';
+import type { SharedTerms } from './term-table.js';
 
 export interface WorkerSettings {
   readonly fields: FieldNames;
@@ -30,6 +31,11 @@ export interface WorkerSettings {
   readonly detectLanguage: boolean;
   /** BCP-47 tags counted as languages of their own rather than under their primary subtag. */
   readonly languageVariants: readonly string[];
+  /**
+   * Delta mode: the state's terms as the run found them, shared read-only, so that workers
+   * report a changed document's known terms by id (null: every term as a string).
+   */
+  readonly dictionary?: readonly SharedTerms[] | null;
 }
 
 export interface AnalyzeTask {
@@ -82,7 +88,9 @@ export interface ChangedDocument {
   readonly lang: string;
   readonly updatedAtMs: number;
   readonly deleted: boolean;
-  /** Distinct terms (empty for a tombstone). */
+  /** Distinct terms the shared dictionary holds, as pairs (id, occurrences). */
+  readonly known: Uint32Array;
+  /** The other distinct terms (empty for a tombstone). */
   readonly terms: string[];
   /** Occurrences of `terms[i]` in the document, at least 1. */
   readonly tfs: Uint32Array;

@@ -148,6 +148,46 @@ export class DocumentTerms implements RangeSink {
   }
 }
 
+/**
+ * A language's dictionary as the analysis workers see it in a delta run: the terms the run
+ * started with, in shared memory that nobody writes while the run lasts (terms the run adds are
+ * kept elsewhere). Built by the state's `LanguageTerms`.
+ */
+export interface SharedTerms {
+  readonly lang: string;
+  /** Per term: its length in code units, then the units. */
+  readonly arena: Uint16Array;
+  /** Pairs (id + 1, arena offset of the term's length); id + 1 = 0 marks an empty slot. */
+  readonly slots: Int32Array;
+}
+
+/**
+ * The id of the word `s[start, start + length)` in `terms`, or -1; `hash` is its `hashRange`.
+ * Exact: a candidate is compared character by character.
+ */
+export function sharedTermId(
+  terms: SharedTerms,
+  s: string,
+  start: number,
+  length: number,
+  hash: number,
+): number {
+  const { arena, slots } = terms;
+  const mask = slots.length - 2;
+  let slot = (mix(hash) << 1) & mask;
+  for (;;) {
+    const entry = slots[slot]!;
+    if (entry === 0) return -1;
+    const at = slots[slot + 1]!;
+    if (arena[at] === length) {
+      let i = 0;
+      while (i < length && arena[at + 1 + i] === s.charCodeAt(start + i)) i++;
+      if (i === length) return entry - 1;
+    }
+    slot = (slot + 2) & mask;
+  }
+}
+
 /** Decodes an arena of UTF-16 code units (a BOM stays a character). */
 export function decodeArena(arena: Uint16Array): string {
   return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);

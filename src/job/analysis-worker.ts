@@ -26,7 +26,7 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from '../analysis/protocol.js';
-import { DocumentTerms } from '../analysis/term-table.js';
+import { DocumentTerms, type SharedTerms, sharedTermId } from '../analysis/term-table.js';
 import { TimePrefilter } from '../analysis/time-prefilter.js';
 import { addTermRanges, languageVariants, normalizeLanguage } from '../analysis/tokenizer.js';
 import { FileRecordBlocks } from '../state/record-spill.js';
@@ -42,6 +42,11 @@ const counter = new FullCounter(
 );
 const terms = new DocumentTerms();
 const NO_TERMS = new Uint32Array(0);
+/** Delta mode: the state's terms by language, shared read-only by the job. */
+const dictionary = new Map<string, SharedTerms>(
+  (settings.dictionary ?? []).map((language) => [language.lang, language]),
+);
+let knownScratch = new Uint32Array(1024);
 const variants = languageVariants(settings.languageVariants);
 const detector = settings.detectLanguage ? await loadDetector() : null;
 // Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
@@ -49,6 +54,56 @@ const prefilter =
   settings.mode === 'delta' && TimePrefilter.usable(settings.fields.updatedAt)
     ? new TimePrefilter(settings.fields.updatedAt)
     : null;
+
+/**
+ * A changed document from `terms`: the terms the shared dictionary knows by id (the main thread
+ * then only adds to their counts), the others as strings.
+ */
+function changedDocument(id: string, lang: string, updatedAtMs: number): ChangedDocument {
+  const shared = dictionary.get(lang);
+  const size = terms.size;
+  if (shared === undefined) {
+    return {
+      id,
+      lang,
+      updatedAtMs,
+      deleted: false,
+      known: NO_TERMS,
+      terms: Array.from({ length: size }, (_, k) => terms.term(k)),
+      tfs: terms.tfs.slice(0, size),
+    };
+  }
+  if (knownScratch.length < 2 * size) knownScratch = new Uint32Array(4 * size);
+  const known = knownScratch;
+  const others: string[] = [];
+  const otherTfs: number[] = [];
+  let pairs = 0;
+  for (let k = 0; k < size; k++) {
+    const termId = sharedTermId(
+      shared,
+      terms.sources[k]!,
+      terms.starts[k]!,
+      terms.lengths[k]!,
+      terms.hashes[k]!,
+    );
+    if (termId >= 0) {
+      known[pairs++] = termId;
+      known[pairs++] = terms.tfs[k]!;
+    } else {
+      others.push(terms.term(k));
+      otherTfs.push(terms.tfs[k]!);
+    }
+  }
+  return {
+    id,
+    lang,
+    updatedAtMs,
+    deleted: false,
+    known: known.slice(0, pairs),
+    terms: others,
+    tfs: Uint32Array.from(otherTfs),
+  };
+}
 
 function analyze(task: AnalyzeTask): AnalyzeResult {
   const bad: Partial<Record<BadReason, number>> = {};
@@ -107,6 +162,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
           lang: language.lang,
           updatedAtMs: doc.updatedAtMs,
           deleted: true,
+          known: NO_TERMS,
           terms: [],
           tfs: NO_TERMS,
         });
@@ -125,14 +181,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     addTermRanges(doc.text, language.lang, terms);
     counted++;
     if (delta) {
-      changes.push({
-        id: doc.id,
-        lang: language.lang,
-        updatedAtMs: doc.updatedAtMs,
-        deleted: false,
-        terms: Array.from({ length: terms.size }, (_, k) => terms.term(k)),
-        tfs: terms.tfs.slice(0, terms.size),
-      });
+      changes.push(changedDocument(doc.id, language.lang, doc.updatedAtMs));
     } else {
       counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
     }

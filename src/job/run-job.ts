@@ -293,6 +293,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           windowEndMs: windowEnd.getTime(),
           detectLanguage: config.analysis.detectLanguage === 'on',
           languageVariants: config.analysis.languageVariants,
+          dictionary: activeTransaction?.sharedTerms() ?? null,
         },
         signal,
         onProgress: (count) => options.progress.documents(count),

@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ByteWriter, readTermCounts, sortTermCounts } from '../analysis/term-ids.js';
+import type { SharedTerms } from '../analysis/term-table.js';
 import {
   newDictionaryName,
   putCheckpoint,
@@ -26,7 +27,12 @@ export interface DocumentChange {
   readonly updatedAtMs: number;
   readonly deleted: boolean;
   readonly lang: string;
-  /** Distinct terms of the new version (empty for a tombstone). */
+  /**
+   * Distinct terms of the new version found in the dictionary's shared terms
+   * (`TermDictionary.shared`), as pairs (id, occurrences); absent when none were looked up.
+   */
+  readonly known?: Uint32Array;
+  /** The other distinct terms of the new version (all of them for a tombstone: none). */
   readonly terms: readonly string[];
   /** Occurrences of `terms[i]` in the new version, at least 1. */
   readonly tfs: ArrayLike<number>;
@@ -40,6 +46,8 @@ export interface ApplyStats {
   stale: number;
   movedLanguage: number;
 }
+
+const NONE = new Uint32Array(0);
 
 /** A count below zero, or fewer occurrences than documents: the records do not match the counts. */
 function corrupt(what: string): never {
@@ -77,6 +85,14 @@ export class DeltaTransaction {
       'INSERT INTO docs (id, lang, updated_at, terms) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at, terms = excluded.terms',
     );
     this.deleteDoc = db.prepare('DELETE FROM docs WHERE id = ?');
+  }
+
+  /**
+   * The dictionary's terms as they stand, for analysis workers to look the changed documents'
+   * terms up in (`DocumentChange.known`); unchanged while the transaction lasts.
+   */
+  sharedTerms(): SharedTerms[] {
+    return this.dictionary.shared();
   }
 
   /** Gives back what a stored record contributed. */
@@ -121,7 +137,8 @@ export class DeltaTransaction {
       }
       return;
     }
-    const count = change.terms.length;
+    const known = change.known ?? NONE;
+    const count = known.length / 2 + change.terms.length;
     if (this.ids.length < count) {
       this.ids = new Uint32Array(count * 2);
       this.tfs = new Uint32Array(count * 2);
@@ -129,13 +146,24 @@ export class DeltaTransaction {
     const ids = this.ids;
     const tfs = this.tfs;
     const terms = this.dictionary.language(change.lang);
-    for (let i = 0; i < count; i++) {
+    let n = 0;
+    let counts = terms.counts;
+    for (let i = 0; i < known.length; i += 2) {
+      const id = known[i]!;
+      const tf = known[i + 1]!;
+      if (id >= terms.size) throw new Error(`${change.lang} has no term id ${id}`);
+      ids[n] = id;
+      tfs[n++] = tf;
+      counts[2 * id]!++;
+      counts[2 * id + 1]! += tf;
+    }
+    for (let i = 0; i < change.terms.length; i++) {
       const id = terms.idOrAdd(change.terms[i]!);
       const tf = change.tfs[i]!;
-      ids[i] = id;
-      tfs[i] = tf;
+      ids[n] = id;
+      tfs[n++] = tf;
       // Read after idOrAdd, which may have grown the array.
-      const counts = terms.counts;
+      counts = terms.counts;
       counts[2 * id]!++;
       counts[2 * id + 1]! += tf;
     }

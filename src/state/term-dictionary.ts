@@ -17,7 +17,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { grow, hashRange, mix } from '../analysis/term-table.js';
+import { grow, hashRange, mix, type SharedTerms } from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
 
 const MAGIC = Buffer.from('SWRDICT1', 'latin1');
@@ -41,26 +41,42 @@ function hashUnits(units: Uint16Array, start: number, end: number): number {
   return h;
 }
 
+/** A SharedArrayBuffer of `bytes` bytes holding a copy of `source`'s first bytes. */
+function sharedCopy(source: Uint8Array, bytes: number): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(bytes);
+  new Uint8Array(buffer).set(source.subarray(0, bytes));
+  return buffer;
+}
+
 /**
- * One language's terms: ids 0..size-1. Laid out for lookups with few cache misses: a slot holds
- * the id and where the term's characters are, the characters follow their length, and df and cf
- * sit side by side.
+ * One language's terms: ids 0..size-1. The terms it was read or built with (its base) are never
+ * changed afterwards, so that analysis workers can look them up in shared memory while the main
+ * thread updates the counts and adds terms; added terms get the next ids and are kept apart.
+ *
+ * The base is laid out for lookups with few cache misses: a slot holds the id and where the
+ * term's characters are, the characters follow their length, and df and cf sit side by side.
  */
 export class LanguageTerms {
-  /** Per term: its length in code units, then the units. */
-  private arena: Uint16Array;
-  private arenaUsed: number;
-  /** id -> where its length stands in the arena. */
-  private offsets: Uint32Array;
+  /** Base terms: per term its length in code units, then the units. */
+  private readonly arena: Uint16Array;
+  private readonly arenaUsed: number;
+  /** Base id -> where its length stands in the arena. */
+  private readonly offsets: Uint32Array;
+  /** Number of base terms. */
+  private readonly baseSize: number;
+  /** Pairs (id + 1, arena offset) over the base; id + 1 = 0 is empty. Built on the first lookup. */
+  private slots: Int32Array | null = null;
+  /** Even index mask of `slots`. */
+  private mask = 0;
+  /** Terms added since, id `baseSize + i` at `added[i]`. */
+  private readonly added: string[] = [];
+  private readonly addedIds = new Map<string, number>();
+  private addedUnits = 0;
   /**
    * df and cf of term id at `2 * id` and `2 * id + 1`: documents and occurrences (exact below
    * 2^53). Replaced when the language grows: read it again after `idOrAdd`.
    */
   counts: Float64Array;
-  /** Pairs (id + 1, arena offset); id + 1 = 0 is empty. Built on the first lookup. */
-  private slots: Int32Array | null = null;
-  /** Even index mask of `slots`. */
-  private mask = 0;
   size: number;
 
   private constructor(
@@ -74,7 +90,8 @@ export class LanguageTerms {
     this.arenaUsed = arenaUsed;
     this.counts = counts;
     this.size = size;
-    this.offsets = new Uint32Array(Math.max(16, size));
+    this.baseSize = size;
+    this.offsets = new Uint32Array(size);
     let at = 0;
     let id = 0;
     for (; id < size && at < arenaUsed; id++) {
@@ -111,12 +128,12 @@ export class LanguageTerms {
   }
 
   static empty(lang: string): LanguageTerms {
-    return new LanguageTerms(lang, new Uint16Array(256), 0, new Float64Array(32), 0);
+    return new LanguageTerms(lang, new Uint16Array(0), 0, new Float64Array(32), 0);
   }
 
   /** Arena code units in use, lengths included. */
   get arenaUnits(): number {
-    return this.arenaUsed;
+    return this.arenaUsed + this.addedUnits;
   }
 
   df(id: number): number {
@@ -136,20 +153,21 @@ export class LanguageTerms {
     return true;
   }
 
-  /** The slot index (even) of `term`: its own, or the empty one it would take. */
-  private slotOf(term: string): number {
+  /** The base id of `term`, or -1. */
+  private baseId(term: string): number {
     const slots = this.slots ?? this.buildSlots();
     const arena = this.arena;
     const length = term.length;
     const mask = this.mask;
     let slot = (mix(hashRange(term, 0, length)) << 1) & mask;
     for (;;) {
-      if (slots[slot] === 0) return slot;
+      const entry = slots[slot]!;
+      if (entry === 0) return -1;
       const at = slots[slot + 1]!;
       if (arena[at] === length) {
         let i = 0;
         while (i < length && arena[at + 1 + i] === term.charCodeAt(i)) i++;
-        if (i === length) return slot;
+        if (i === length) return entry - 1;
       }
       slot = (slot + 2) & mask;
     }
@@ -157,31 +175,22 @@ export class LanguageTerms {
 
   /** The id of `term`, or -1. */
   id(term: string): number {
-    const slot = this.slotOf(term);
-    return this.slots![slot]! - 1;
+    const id = this.baseId(term);
+    return id >= 0 ? id : (this.addedIds.get(term) ?? -1);
   }
 
   /** The id of `term`, added with no counts (the next free id) when it is new. */
   idOrAdd(term: string): number {
-    const slot = this.slotOf(term);
-    const slots = this.slots!;
-    const entry = slots[slot]!;
-    if (entry !== 0) return entry - 1;
+    const known = this.id(term);
+    if (known >= 0) return known;
     if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
     const id = this.size++;
-    const at = this.arenaUsed;
-    this.arena = grow(this.arena, at + 1 + term.length);
-    this.arena[at] = term.length;
-    for (let i = 0; i < term.length; i++) this.arena[at + 1 + i] = term.charCodeAt(i);
-    this.arenaUsed = at + 1 + term.length;
-    this.offsets = grow(this.offsets, this.size);
-    this.offsets[id] = at;
+    this.added.push(term);
+    this.addedIds.set(term, id);
+    this.addedUnits += 1 + term.length;
     this.counts = grow(this.counts, this.size * 2);
     this.counts[2 * id] = 0;
     this.counts[2 * id + 1] = 0;
-    slots[slot] = id + 1;
-    slots[slot + 1] = at;
-    if (this.size * 4 + 4 > slots.length) this.buildSlots();
     return id;
   }
 
@@ -190,14 +199,32 @@ export class LanguageTerms {
     if (this.slots === null) this.buildSlots();
   }
 
-  /** (Re)builds the table for the current terms at a load factor of at most a half. */
+  /**
+   * The base terms for the analysis workers, in shared memory (copied there once if they are
+   * not yet). Ids they find there are this language's ids.
+   */
+  shared(): SharedTerms {
+    const slots = this.slots ?? this.buildSlots();
+    const arena =
+      this.arena.buffer instanceof SharedArrayBuffer
+        ? this.arena
+        : new Uint16Array(
+            sharedCopy(
+              new Uint8Array(this.arena.buffer, this.arena.byteOffset, this.arenaUsed * 2),
+              this.arenaUsed * 2,
+            ),
+          );
+    return { lang: this.lang, arena, slots };
+  }
+
+  /** Builds the base's table at a load factor of at most a half, in shared memory. */
   private buildSlots(): Int32Array {
     let capacity = 1024;
-    while (capacity < this.size * 2 + 2) capacity *= 2;
-    const slots = new Int32Array(capacity * 2);
+    while (capacity < this.baseSize * 2 + 2) capacity *= 2;
+    const slots = new Int32Array(new SharedArrayBuffer(capacity * 8));
     const mask = capacity * 2 - 2;
     const arena = this.arena;
-    for (let id = 0; id < this.size; id++) {
+    for (let id = 0; id < this.baseSize; id++) {
       const at = this.offsets[id]!;
       let slot = (mix(hashUnits(arena, at + 1, at + 1 + arena[at]!)) << 1) & mask;
       while (slots[slot] !== 0) {
@@ -215,6 +242,7 @@ export class LanguageTerms {
   }
 
   term(id: number): string {
+    if (id >= this.baseSize) return this.added[id - this.baseSize]!;
     const at = this.offsets[id]!;
     // Terms are short: one call per term is faster than a TextDecoder here.
     return String.fromCharCode.apply(
@@ -240,7 +268,7 @@ export class LanguageTerms {
 
   /** Bytes of this language in the file, padding included. */
   fileBytes(): number {
-    return languageBytes(this.size, this.arenaUsed);
+    return languageBytes(this.size, this.arenaUnits);
   }
 
   /** Writes this language's arrays at `at` of `out`; returns the end. */
@@ -248,10 +276,14 @@ export class LanguageTerms {
     const n = this.size;
     new Float64Array(out.buffer, out.byteOffset + at, n * 2).set(this.counts.subarray(0, n * 2));
     at += n * 16;
-    new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUsed).set(
-      this.arena.subarray(0, this.arenaUsed),
-    );
-    at += this.arenaUsed * 2;
+    const units = new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUnits);
+    units.set(this.arena.subarray(0, this.arenaUsed));
+    let u = this.arenaUsed;
+    for (const term of this.added) {
+      units[u++] = term.length;
+      for (let i = 0; i < term.length; i++) units[u++] = term.charCodeAt(i);
+    }
+    at += this.arenaUnits * 2;
     return align8(at);
   }
 
@@ -263,14 +295,13 @@ export class LanguageTerms {
     terms: number,
     arenaUnits: number,
   ): { language: LanguageTerms; end: number } {
-    // Copies, aligned whatever the buffer's offset, and private to this language.
-    const take = (bytes: number): ArrayBuffer => {
-      const start = buf.byteOffset + at;
-      at += bytes;
-      return buf.buffer.slice(start, start + bytes) as ArrayBuffer;
-    };
-    const counts = new Float64Array(take(terms * 16));
-    const arena = new Uint16Array(take(arenaUnits * 2));
+    const counts = new Float64Array(
+      buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + terms * 16) as ArrayBuffer,
+    );
+    at += terms * 16;
+    // Shared, so that a delta run's workers look terms up in this very copy.
+    const arena = new Uint16Array(sharedCopy(buf.subarray(at), arenaUnits * 2));
+    at += arenaUnits * 2;
     for (let id = 0; id < terms; id++) {
       const df = counts[2 * id]!;
       const cf = counts[2 * id + 1]!;
@@ -318,6 +349,11 @@ export class TermDictionary {
   /** Builds every language's lookup table; throws StateCorruptError on a term stored twice. */
   index(): void {
     for (const terms of this.byLang.values()) terms.index();
+  }
+
+  /** Every language's terms as they stand, for the analysis workers (see `LanguageTerms.shared`). */
+  shared(): SharedTerms[] {
+    return [...this.byLang.values()].map((terms) => terms.shared());
   }
 
   /** The file's bytes. */

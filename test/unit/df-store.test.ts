@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTermCounts, readTermCounts } from '../../src/analysis/term-ids.js';
+import { hashRange, sharedTermId } from '../../src/analysis/term-table.js';
 import {
   DfStore,
   STATE_SCHEMA_VERSION,
@@ -141,6 +142,47 @@ describe('DfStore', () => {
       cf: { the: 4, cat: 1, dog: 8, zebra: 2 },
     });
     reopened.close();
+  });
+
+  it('applies terms given by shared id exactly as the same terms given as strings', async () => {
+    const byString = DfStore.open(await build('by-string'));
+    const byId = DfStore.open(await build('by-id'));
+    const tx1 = byString.begin();
+    const tx2 = byId.begin();
+    const shared = new Map(tx2.sharedTerms().map((t) => [t.lang, t]));
+    const idOf = (word: string): number =>
+      sharedTermId(shared.get('en')!, word, 0, word.length, hashRange(word, 0, word.length));
+    expect(idOf('dog')).toBe(2);
+    expect(idOf('zebra')).toBe(-1);
+    // a: "the the cat" -> "dog zebra zebra the"; e is new.
+    const a = { id: 'a', updatedAtMs: 200, deleted: false, lang: 'en' };
+    tx1.apply({ ...a, terms: ['dog', 'zebra', 'the'], tfs: [1, 2, 1] });
+    tx2.apply({
+      ...a,
+      known: new Uint32Array([idOf('dog'), 1, idOf('the'), 1]),
+      terms: ['zebra'],
+      tfs: [2],
+    });
+    const e = { id: 'e', updatedAtMs: 300, deleted: false, lang: 'en' };
+    tx1.apply({ ...e, terms: ['cat', 'zebra'], tfs: [4, 1] });
+    tx2.apply({ ...e, known: new Uint32Array([idOf('cat'), 4]), terms: ['zebra'], tfs: [1] });
+    tx1.flush();
+    tx2.flush();
+    expect(tables(byId)).toEqual(tables(byString));
+    expect(tables(byId).en).toEqual({
+      n: 3,
+      df: { the: 2, cat: 1, dog: 2, zebra: 2 },
+      cf: { the: 2, cat: 4, dog: 4, zebra: 3 },
+    });
+    expect(tx2.stats).toEqual(tx1.stats);
+    // An id the dictionary does not hold is a fault of the caller, not of the state.
+    expect(() =>
+      tx2.apply({ ...e, updatedAtMs: 400, known: new Uint32Array([99, 1]), terms: [], tfs: [] }),
+    ).toThrow('en has no term id 99');
+    tx1.rollback();
+    tx2.rollback();
+    byString.close();
+    byId.close();
   });
 
   it('commits the dictionary with the database; a rollback leaves the old one in force', async () => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashRange, sharedTermId } from '../../src/analysis/term-table.js';
 import { StateCorruptError } from '../../src/state/store-schema.js';
 import { LanguageTerms, TermDictionary } from '../../src/state/term-dictionary.js';
 import { prng } from '../support/corpus.js';
@@ -74,6 +75,53 @@ describe('TermDictionary', () => {
     for (let i = 0; i < list.length; i += 97) expect(terms.idOrAdd(list[i]!)).toBe(i);
     expect(terms.size).toBe(list.length);
     expect(terms.atLeast(1).df.size).toBe(list.length);
+  });
+
+  it('shares its terms with workers read-only: the same ids, and terms added later stay apart', () => {
+    const list = [...words(4000, 5), ...COLLIDING];
+    const dictionary = new TermDictionary();
+    dictionary.set(
+      LanguageTerms.fromTerms(
+        'xx',
+        list,
+        list.map(() => 1),
+        list.map(() => 1),
+      ),
+    );
+    const path = join(dir, 'shared.bin');
+    dictionary.write(path);
+    const terms = TermDictionary.read(path).get('xx')!;
+    const shared = terms.shared();
+    expect(shared.arena.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.slots.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const find = (word: string, text = word, start = 0): number =>
+      sharedTermId(shared, text, start, word.length, hashRange(text, start, start + word.length));
+    for (let id = 0; id < list.length; id++) expect(find(list[id]!)).toBe(id);
+    // A word cut from the middle of a longer text is found by its range.
+    expect(find(COLLIDING[1], `zz ${COLLIDING[1]} zz`, 3)).toBe(list.length - 1);
+    const before = { arena: shared.arena.slice(), slots: shared.slots.slice() };
+    const added = terms.idOrAdd('brand-new');
+    expect(added).toBe(list.length);
+    expect(terms.id('brand-new')).toBe(added);
+    expect(terms.term(added)).toBe('brand-new');
+    // The shared memory is not written: the new term is not found there.
+    expect(find('brand-new')).toBe(-1);
+    expect(shared.arena).toEqual(before.arena);
+    expect(shared.slots).toEqual(before.slots);
+    // A language built in memory is copied to shared memory with the same ids.
+    const built = LanguageTerms.fromTerms('yy', ['a', 'b'], [1, 1], [1, 1]).shared();
+    expect(built.arena.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sharedTermId(built, 'b', 0, 1, hashRange('b', 0, 1))).toBe(1);
+    // Added terms are written after the others and read back with their ids.
+    terms.counts[2 * added] = 1;
+    terms.counts[2 * added + 1] = 2;
+    const again = new TermDictionary();
+    again.set(terms);
+    again.write(join(dir, 'shared-2.bin'));
+    const back = TermDictionary.read(join(dir, 'shared-2.bin')).get('xx')!;
+    expect(back.id('brand-new')).toBe(added);
+    expect(back.cf(added)).toBe(2);
+    expect(back.id(list[17]!)).toBe(17);
   });
 
   it('writes a file that reads back the same, and counts past 2^32 occurrences', () => {
