@@ -61,7 +61,7 @@ export async function planRun(
   if (current === null) return { mode: 'full', reason: 'noState', warning: null };
   let store: DfStore;
   try {
-    store = stateDir.openCurrent(current);
+    store = await stateDir.openCurrent(current);
   } catch (error) {
     // Written by another version of the job (the stored counts differ in kind, not in value).
     if (error instanceof StateSchemaError) {

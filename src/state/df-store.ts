@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { insertRows } from './bulk-insert.js';
 import { DeltaTransaction } from './delta-transaction.js';
+import { quickCheck } from './integrity-check.js';
 import {
   CheckpointCorruptError,
   DICTIONARY_FILE,
@@ -74,26 +75,29 @@ export class DfStore {
     this.dictionary = dictionary;
   }
 
-  /** Opens an existing store; throws StateCorruptError when it is not a readable store. */
-  static open(path: string): DfStore {
+  /**
+   * Opens an existing store; rejects with StateCorruptError when it is not a readable store.
+   * SQLite's integrity check runs on another thread while this one reads the dictionary.
+   */
+  static async open(path: string): Promise<DfStore> {
     let db: Database.Database | undefined;
+    let check: Promise<string> | undefined;
     let name: string | null = null;
     let dictionary: TermDictionary;
     try {
       db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = DELETE');
       db.pragma('synchronous = FULL');
-      const check = db.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
+      // This first read rolls back a journal a crash left, before the check's read-only reader.
       const version = getMeta(db, 'schemaVersion');
       if (version !== String(STATE_SCHEMA_VERSION)) {
-        db.close();
         const found = typeof version === 'string' ? version : null;
         throw new StateSchemaError(
           `state ${path} has schema version ${String(found)}; this version reads ${STATE_SCHEMA_VERSION}`,
           found,
         );
       }
+      check = quickCheck(path);
       const named = getMeta(db, 'dictionary');
       if (typeof named !== 'string' || !DICTIONARY_FILE.test(named)) {
         throw new Error('it names no dictionary file');
@@ -102,7 +106,11 @@ export class DfStore {
       dictionary = TermDictionary.read(join(dirname(path), name));
       // Opened for a delta run, which looks terms up: a term stored twice is found now.
       dictionary.index();
+      const result = await check;
+      if (result !== 'ok') throw new Error(`quick_check: ${result}`);
     } catch (error) {
+      // Nothing is left running or open behind a refusal.
+      await check?.catch(() => undefined);
       if (db?.open === true) db.close();
       if (error instanceof StateSchemaError) throw error;
       throw new StateCorruptError(`state ${path} is unreadable: ${(error as Error).message}`, {

@@ -53,7 +53,7 @@ export class StateDir {
     return { generation: name, path: join(this.dir, name, DB_FILE) };
   }
 
-  openCurrent(current: CurrentState): DfStore {
+  openCurrent(current: CurrentState): Promise<DfStore> {
     return DfStore.open(current.path);
   }
 

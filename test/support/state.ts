@@ -18,7 +18,7 @@ export async function stateTables(stateDir: string): Promise<Tables> {
   const state = new StateDir(stateDir);
   const current = await state.current();
   if (current === null) throw new Error(`no state in ${stateDir}`);
-  const store = state.openCurrent(current);
+  const store = await state.openCurrent(current);
   try {
     const out: Tables = {};
     for (const [lang, t] of store.exportTables())

@@ -72,7 +72,7 @@ function tables(store: DfStore): Record<string, unknown> {
 
 describe('DfStore', () => {
   it('loads a full count and reads df and cf back', async () => {
-    const store = DfStore.open(await build('load'));
+    const store = await DfStore.open(await build('load'));
     expect(tables(store)).toEqual({
       en: { n: 2, df: { the: 2, cat: 1, dog: 1 }, cf: { the: 3, cat: 1, dog: 3 } },
     });
@@ -86,7 +86,7 @@ describe('DfStore', () => {
   });
 
   it('applies updates, moves, deletes and re-deliveries exactly, occurrences included', async () => {
-    const store = DfStore.open(await build('delta'));
+    const store = await DfStore.open(await build('delta'));
     const tx = store.begin();
     // a: "the the cat" -> "cat cat cat bird"; b moves to fr; c is new; a repeated and a stale c.
     const a = { id: 'a', updatedAtMs: 200, deleted: false, lang: 'en' };
@@ -115,7 +115,7 @@ describe('DfStore', () => {
 
   it('stores a new term with the next free id and its record with term frequencies', async () => {
     const path = await build('record');
-    const store = DfStore.open(path);
+    const store = await DfStore.open(path);
     const tx = store.begin();
     tx.apply({
       id: 'd',
@@ -135,7 +135,7 @@ describe('DfStore', () => {
     expect([...ids]).toEqual([0, 2, 3]);
     expect([...tfs]).toEqual([1, 5, 2]);
     // Read back from the new dictionary file: zebra got id 3.
-    const reopened = DfStore.open(path);
+    const reopened = await DfStore.open(path);
     expect(tables(reopened).en).toEqual({
       n: 3,
       df: { the: 3, cat: 1, dog: 2, zebra: 1 },
@@ -145,8 +145,8 @@ describe('DfStore', () => {
   });
 
   it('applies terms given by shared id exactly as the same terms given as strings', async () => {
-    const byString = DfStore.open(await build('by-string'));
-    const byId = DfStore.open(await build('by-id'));
+    const byString = await DfStore.open(await build('by-string'));
+    const byId = await DfStore.open(await build('by-id'));
     const tx1 = byString.begin();
     const tx2 = byId.begin();
     const shared = new Map(tx2.sharedTerms().map((t) => [t.lang, t]));
@@ -191,7 +191,7 @@ describe('DfStore', () => {
     const dictionaries = async (): Promise<string[]> =>
       (await readdir(generation)).filter((name) => name.startsWith('dictionary-'));
     const [first] = await dictionaries();
-    const store = DfStore.open(path);
+    const store = await DfStore.open(path);
     const change = { id: 'e', updatedAtMs: 600, deleted: false, lang: 'en' };
     const tx = store.begin();
     tx.apply({ ...change, terms: ['owl'], tfs: [1] });
@@ -207,7 +207,7 @@ describe('DfStore', () => {
     store.close();
     // A file a run wrote but never committed is removed by the next run.
     await writeFile(join(generation, 'dictionary-left-over.bin'), 'x');
-    const next = DfStore.open(path);
+    const next = await DfStore.open(path);
     next.removeStaleDictionaries();
     expect(await dictionaries()).toEqual(after);
     expect(next.termsAtLeast('en', 1).df.get('owl')).toBe(1);
@@ -222,14 +222,36 @@ describe('DfStore', () => {
     const bytes = await readFile(file);
     bytes[bytes.length - 10]! ^= 1;
     await writeFile(file, bytes);
-    expect(() => DfStore.open(path)).toThrow(/is unreadable: dictionary .* is damaged: checksum/);
+    await expect(DfStore.open(path)).rejects.toThrow(
+      /is unreadable: dictionary .* is damaged: checksum/,
+    );
     await rm(file);
-    expect(() => DfStore.open(path)).toThrow(/is unreadable: dictionary .* cannot be read: ENOENT/);
+    await expect(DfStore.open(path)).rejects.toThrow(
+      /is unreadable: dictionary .* cannot be read: ENOENT/,
+    );
+  });
+
+  it("refuses a store that fails SQLite's integrity check, checked beside the dictionary", async () => {
+    const path = await build('malformed');
+    const db = new Database(path);
+    const root = db
+      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'")
+      .pluck()
+      .get() as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    // The documents' root page turns to noise; the meta table the store reads first is intact.
+    const bytes = await readFile(path);
+    bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
+    await writeFile(path, bytes);
+    await expect(DfStore.open(path)).rejects.toThrow(
+      /is unreadable: quick_check: \*\*\* in database main/,
+    );
   });
 
   it('refuses counts that the stored records cannot explain', async () => {
     // dog's cf is 1, but b's record says it occurs 3 times there.
-    const store = DfStore.open(await build('corrupt', 1));
+    const store = await DfStore.open(await build('corrupt', 1));
     const tx = store.begin();
     expect(() =>
       tx.apply({ id: 'b', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] }),
@@ -245,7 +267,7 @@ describe('DfStore', () => {
     db.close();
     let error: unknown;
     try {
-      DfStore.open(path);
+      await DfStore.open(path);
     } catch (caught) {
       error = caught;
     }
