@@ -188,6 +188,53 @@ export function sharedTermId(
   }
 }
 
+/** Keeps the read-ahead loads of `sharedTermIds` from being optimised away. */
+const readAhead = { sum: 0 };
+
+/**
+ * `sharedTermId` of every distinct word of `doc` into `ids` (-1 for a word `terms` lacks). The
+ * words' slots, then their first candidates' characters, are read in passes of independent
+ * loads before the comparisons, so that the cache misses of a document's words overlap rather
+ * than follow one another.
+ */
+export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32Array): void {
+  const { arena, slots } = terms;
+  const mask = slots.length - 2;
+  const n = doc.size;
+  const hashes = doc.hashes;
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const slot = (mix(hashes[k]!) << 1) & mask;
+    ids[k] = slot;
+    sum += slots[slot + 1]!;
+  }
+  for (let k = 0; k < n; k++) sum += arena[slots[ids[k]! + 1]!]!;
+  readAhead.sum = sum;
+  const { sources, starts, lengths } = doc;
+  for (let k = 0; k < n; k++) {
+    const s = sources[k]!;
+    const start = starts[k]!;
+    const length = lengths[k]!;
+    let slot = ids[k]!;
+    let id = -1;
+    for (;;) {
+      const entry = slots[slot]!;
+      if (entry === 0) break;
+      const at = slots[slot + 1]!;
+      if (arena[at] === length) {
+        let i = 0;
+        while (i < length && arena[at + 1 + i] === s.charCodeAt(start + i)) i++;
+        if (i === length) {
+          id = entry - 1;
+          break;
+        }
+      }
+      slot = (slot + 2) & mask;
+    }
+    ids[k] = id;
+  }
+}
+
 /** Decodes an arena of UTF-16 code units (a BOM stays a character). */
 export function decodeArena(arena: Uint16Array): string {
   return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);

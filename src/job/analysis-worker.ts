@@ -26,7 +26,7 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from '../analysis/protocol.js';
-import { DocumentTerms, type SharedTerms, sharedTermId } from '../analysis/term-table.js';
+import { DocumentTerms, type SharedTerms, sharedTermIds } from '../analysis/term-table.js';
 import { TimePrefilter } from '../analysis/time-prefilter.js';
 import { addTermRanges, languageVariants, normalizeLanguage } from '../analysis/tokenizer.js';
 import { FileRecordBlocks } from '../state/record-spill.js';
@@ -47,6 +47,7 @@ const dictionary = new Map<string, SharedTerms>(
   (settings.dictionary ?? []).map((language) => [language.lang, language]),
 );
 let knownScratch = new Uint32Array(1024);
+let idScratch = new Int32Array(512);
 const variants = languageVariants(settings.languageVariants);
 const detector = settings.detectLanguage ? await loadDetector() : null;
 // Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
@@ -74,18 +75,15 @@ function changedDocument(id: string, lang: string, updatedAtMs: number): Changed
     };
   }
   if (knownScratch.length < 2 * size) knownScratch = new Uint32Array(4 * size);
+  if (idScratch.length < size) idScratch = new Int32Array(2 * size);
   const known = knownScratch;
+  const ids = idScratch;
+  sharedTermIds(shared, terms, ids);
   const others: string[] = [];
   const otherTfs: number[] = [];
   let pairs = 0;
   for (let k = 0; k < size; k++) {
-    const termId = sharedTermId(
-      shared,
-      terms.sources[k]!,
-      terms.starts[k]!,
-      terms.lengths[k]!,
-      terms.hashes[k]!,
-    );
+    const termId = ids[k]!;
     if (termId >= 0) {
       known[pairs++] = termId;
       known[pairs++] = terms.tfs[k]!;

@@ -3,10 +3,13 @@ import {
   DocumentTerms,
   hashRange,
   languageSalt,
+  sharedTermId,
+  sharedTermIds,
   TermTable,
   termKey,
 } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
+import { LanguageTerms } from '../../src/state/term-dictionary.js';
 import { prng } from '../support/corpus.js';
 
 /** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
@@ -114,5 +117,37 @@ describe('TermTable', () => {
     table.count(id, 1, 2 ** 33);
     expect(table.cf(id)).toBe(2 ** 32 - 1 + 5 + 2 ** 33);
     expect(table.df(id)).toBe(3);
+  });
+});
+
+describe('sharedTermIds', () => {
+  it("finds a document's words in a shared dictionary as one lookup per word does", () => {
+    const random = prng(11);
+    const known: string[] = [COLLIDING[0]];
+    for (let i = 0; i < 3000; i++) known.push(`w${Math.floor(random() * 1e9).toString(36)}`);
+    const terms = LanguageTerms.fromTerms(
+      'en',
+      [...new Set(known)],
+      known.map(() => 1),
+      known.map(() => 1),
+    );
+    const shared = terms.shared();
+    const doc = new DocumentTerms();
+    // Known words, unknown ones, and the colliding word the dictionary lacks.
+    const words = [...known.slice(0, 200), 'absent', COLLIDING[1], ...known.slice(2500, 2600)];
+    addTermRanges(words.join(' '), 'en', doc);
+    const ids = new Int32Array(doc.size);
+    sharedTermIds(shared, doc, ids);
+    let found = 0;
+    for (let k = 0; k < doc.size; k++) {
+      const word = doc.term(k);
+      const one = sharedTermId(shared, word, 0, word.length, hashRange(word, 0, word.length));
+      expect(ids[k], word).toBe(one);
+      expect(ids[k], word).toBe(terms.id(word));
+      if (ids[k]! >= 0) found++;
+    }
+    expect(found).toBe(doc.size - 2);
+    const missing = Array.from({ length: doc.size }, (_, k) => k).filter((k) => ids[k] === -1);
+    expect(missing.map((k) => doc.term(k))).toEqual(['absent', COLLIDING[1]]);
   });
 });
