@@ -97,7 +97,7 @@ export class DfStore {
           found,
         );
       }
-      check = quickCheck(path);
+      check = quickCheck(db, path);
       const named = getMeta(db, 'dictionary');
       if (typeof named !== 'string' || !DICTIONARY_FILE.test(named)) {
         throw new Error('it names no dictionary file');

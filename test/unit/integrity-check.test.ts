@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quickCheck } from '../../src/state/integrity-check.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'swr-integrity-'));
+});
+
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/** A database of a few hundred pages; with `damaged`, the table's root page is noise. */
+async function database(name: string, damaged: boolean): Promise<string> {
+  const path = join(dir, name);
+  const db = new Database(path);
+  db.exec('CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID');
+  db.exec('CREATE TABLE docs (id TEXT PRIMARY KEY, body BLOB) WITHOUT ROWID');
+  db.prepare("INSERT INTO meta VALUES ('a', 'b')").run();
+  const insert = db.prepare('INSERT INTO docs VALUES (?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < 2000; i++) insert.run(`doc-${i}`, Buffer.alloc(300, i));
+  })();
+  const root = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'").pluck().get();
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  if (damaged) {
+    const bytes = await readFile(path);
+    bytes.fill(0xa5, ((root as number) - 1) * pageSize, (root as number) * pageSize);
+    await writeFile(path, bytes);
+  }
+  return path;
+}
+
+describe('quickCheck', () => {
+  for (const [where, inlineBelow] of [
+    ['on a thread of its own', 0],
+    ['inline, for a small database', Number.POSITIVE_INFINITY],
+  ] as const) {
+    it(`passes a sound database and names the fault of a damaged one, ${where}`, async () => {
+      for (const damaged of [false, true]) {
+        const path = await database(`${inlineBelow}-${damaged}.sqlite`, damaged);
+        const db = new Database(path, { fileMustExist: true });
+        try {
+          const result = await quickCheck(db, path, inlineBelow);
+          if (damaged) expect(result).toMatch(/^\*\*\* in database main \*\*\*/);
+          else expect(result).toBe('ok');
+        } finally {
+          db.close();
+        }
+      }
+    });
+  }
+
+  it('rejects when the database cannot be opened at all', async () => {
+    const path = await database('gone.sqlite', false);
+    const db = new Database(path, { fileMustExist: true });
+    await rm(path);
+    // Inline, the open connection still reads the unlinked file; the thread cannot open it.
+    await expect(quickCheck(db, path, 0)).rejects.toThrow();
+    db.close();
+  });
+});
