@@ -88,7 +88,7 @@ export interface ChangedDocument {
   readonly lang: string;
   readonly updatedAtMs: number;
   readonly deleted: boolean;
-  /** Distinct terms the shared dictionary holds, as pairs (id, occurrences). */
+  /** Distinct terms the shared dictionary holds, as pairs (id, occurrences), ascending by id. */
   readonly known: Uint32Array;
   /** The other distinct terms (empty for a tombstone). */
   readonly terms: string[];

@@ -26,6 +26,7 @@ import type {
   WorkerSettings,
   WorkerTask,
 } from '../analysis/protocol.js';
+import { sortTermCounts } from '../analysis/term-ids.js';
 import { DocumentTerms, type SharedTerms, sharedTermIds } from '../analysis/term-table.js';
 import { TimePrefilter } from '../analysis/time-prefilter.js';
 import { addTermRanges, languageVariants, normalizeLanguage } from '../analysis/tokenizer.js';
@@ -46,7 +47,8 @@ const NO_TERMS = new Uint32Array(0);
 const dictionary = new Map<string, SharedTerms>(
   (settings.dictionary ?? []).map((language) => [language.lang, language]),
 );
-let knownScratch = new Uint32Array(1024);
+let knownIds = new Uint32Array(512);
+let knownTfs = new Uint32Array(512);
 let idScratch = new Int32Array(512);
 const variants = languageVariants(settings.languageVariants);
 const detector = settings.detectLanguage ? await loadDetector() : null;
@@ -74,30 +76,39 @@ function changedDocument(id: string, lang: string, updatedAtMs: number): Changed
       tfs: terms.tfs.slice(0, size),
     };
   }
-  if (knownScratch.length < 2 * size) knownScratch = new Uint32Array(4 * size);
-  if (idScratch.length < size) idScratch = new Int32Array(2 * size);
-  const known = knownScratch;
+  if (knownIds.length < size) {
+    knownIds = new Uint32Array(2 * size);
+    knownTfs = new Uint32Array(2 * size);
+    idScratch = new Int32Array(2 * size);
+  }
   const ids = idScratch;
   sharedTermIds(shared, terms, ids);
   const others: string[] = [];
   const otherTfs: number[] = [];
-  let pairs = 0;
+  let found = 0;
   for (let k = 0; k < size; k++) {
     const termId = ids[k]!;
     if (termId >= 0) {
-      known[pairs++] = termId;
-      known[pairs++] = terms.tfs[k]!;
+      knownIds[found] = termId;
+      knownTfs[found++] = terms.tfs[k]!;
     } else {
       others.push(terms.term(k));
       otherTfs.push(terms.tfs[k]!);
     }
+  }
+  // Sorted here, where there is time to spare: the main thread then sorts only the others.
+  sortTermCounts(knownIds, knownTfs, found);
+  const known = new Uint32Array(2 * found);
+  for (let i = 0; i < found; i++) {
+    known[2 * i] = knownIds[i]!;
+    known[2 * i + 1] = knownTfs[i]!;
   }
   return {
     id,
     lang,
     updatedAtMs,
     deleted: false,
-    known: known.slice(0, pairs),
+    known,
     terms: others,
     tfs: Uint32Array.from(otherTfs),
   };

@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { ByteWriter, readTermCounts, sortTermCounts } from '../analysis/term-ids.js';
+import { ByteWriter, getVarint, sortTermCounts, varintEnd } from '../analysis/term-ids.js';
 import type { SharedTerms } from '../analysis/term-table.js';
 import {
   newDictionaryName,
@@ -29,7 +29,8 @@ export interface DocumentChange {
   readonly lang: string;
   /**
    * Distinct terms of the new version found in the dictionary's shared terms
-   * (`TermDictionary.shared`), as pairs (id, occurrences); absent when none were looked up.
+   * (`TermDictionary.shared`), as pairs (id, occurrences), ascending by id (in any other order
+   * they are sorted here); absent when none were looked up.
    */
   readonly known?: Uint32Array;
   /** The other distinct terms of the new version (all of them for a tombstone: none). */
@@ -95,24 +96,42 @@ export class DeltaTransaction {
     return this.dictionary.shared();
   }
 
-  /** Gives back what a stored record contributed. */
-  private subtract(lang: string, record: Buffer): void {
-    const { ids, tfs } = readTermCounts(record);
-    if (ids.length === 0) return;
+  /**
+   * Gives back what a stored record contributed, decoding it in place (the record format of
+   * `ByteWriter.writeTermCounts`, with gaps).
+   */
+  private subtract(lang: string, record: Uint8Array): void {
+    const end = record.length;
+    if (end === 0) corrupt('a document record is empty');
+    const count = getVarint(record, 0);
+    let pos = varintEnd;
+    if (count === 0) return;
     const terms = this.dictionary.get(lang);
     if (terms === undefined) corrupt(`a document counts terms of ${lang}, which has none`);
     const { counts, size } = terms;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id >= size) corrupt('a document record names an unknown term');
+    let previous = -1;
+    for (let i = 0; i < count; i++) {
+      if (pos >= end) corrupt('a document record is cut short');
+      const value = getVarint(record, pos);
+      pos = varintEnd;
+      let tf = 1;
+      if (value % 2 === 1) {
+        if (pos >= end) corrupt('a document record is cut short');
+        tf = getVarint(record, pos) + 2;
+        pos = varintEnd;
+      }
+      const id = previous + (value - (value % 2)) / 2 + 1;
+      previous = id;
+      if (!(id < size)) corrupt('a document record names an unknown term');
       const at = 2 * id;
       const df = counts[at]! - 1;
-      const cf = counts[at + 1]! - tfs[i]!;
+      const cf = counts[at + 1]! - tf;
       if (df < 0) corrupt('a term frequency went negative');
       if (cf < df) corrupt('a term has fewer occurrences than documents');
       counts[at] = df;
       counts[at + 1] = cf;
     }
+    if (pos !== end) corrupt('a document record does not end with its terms');
   }
 
   /** Applies one change. A version older than the stored one is ignored (re-delivery). */
@@ -148,15 +167,18 @@ export class DeltaTransaction {
     const terms = this.dictionary.language(change.lang);
     let n = 0;
     let counts = terms.counts;
+    let ascending = true;
     for (let i = 0; i < known.length; i += 2) {
       const id = known[i]!;
       const tf = known[i + 1]!;
       if (id >= terms.size) throw new Error(`${change.lang} has no term id ${id}`);
+      if (n > 0 && id <= ids[n - 1]!) ascending = false;
       ids[n] = id;
       tfs[n++] = tf;
       counts[2 * id]!++;
       counts[2 * id + 1]! += tf;
     }
+    const knownCount = n;
     for (let i = 0; i < change.terms.length; i++) {
       const id = terms.idOrAdd(change.terms[i]!);
       const tf = change.tfs[i]!;
@@ -167,7 +189,17 @@ export class DeltaTransaction {
       counts[2 * id]!++;
       counts[2 * id + 1]! += tf;
     }
-    sortTermCounts(ids, tfs, count);
+    // Known ids come sorted from the workers, and every term they did not know has a larger id
+    // (the dictionary's own, or one the run added): only those need sorting, as a rule.
+    if (ascending && knownCount < count) {
+      sortTermCounts(
+        ids.subarray(knownCount, count),
+        tfs.subarray(knownCount, count),
+        count - knownCount,
+      );
+      if (knownCount > 0 && ids[knownCount]! <= ids[knownCount - 1]!) ascending = false;
+    }
+    if (!ascending) sortTermCounts(ids, tfs, count);
     this.nDelta.set(change.lang, (this.nDelta.get(change.lang) ?? 0) + 1);
     this.writer.reset();
     this.writer.writeTermCounts(ids, tfs, count);

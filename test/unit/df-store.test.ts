@@ -164,15 +164,21 @@ describe('DfStore', () => {
       tfs: [2],
     });
     const e = { id: 'e', updatedAtMs: 300, deleted: false, lang: 'en' };
-    tx1.apply({ ...e, terms: ['cat', 'zebra'], tfs: [4, 1] });
-    tx2.apply({ ...e, known: new Uint32Array([idOf('cat'), 4]), terms: ['zebra'], tfs: [1] });
+    tx1.apply({ ...e, terms: ['cat', 'zebra', 'the'], tfs: [4, 1, 1] });
+    // Pairs out of order are sorted before the record is written.
+    tx2.apply({
+      ...e,
+      known: new Uint32Array([idOf('cat'), 4, idOf('the'), 1]),
+      terms: ['zebra'],
+      tfs: [1],
+    });
     tx1.flush();
     tx2.flush();
     expect(tables(byId)).toEqual(tables(byString));
     expect(tables(byId).en).toEqual({
       n: 3,
-      df: { the: 2, cat: 1, dog: 2, zebra: 2 },
-      cf: { the: 2, cat: 4, dog: 4, zebra: 3 },
+      df: { the: 3, cat: 1, dog: 2, zebra: 2 },
+      cf: { the: 3, cat: 4, dog: 4, zebra: 3 },
     });
     expect(tx2.stats).toEqual(tx1.stats);
     // An id the dictionary does not hold is a fault of the caller, not of the state.
@@ -258,6 +264,31 @@ describe('DfStore', () => {
     ).toThrow(StateCorruptError);
     tx.rollback();
     store.close();
+  });
+
+  it('refuses a stored record that is cut short, runs on, or names an unknown term', async () => {
+    const the = encodeTermCounts([0], [2]);
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [the.subarray(0, the.length - 1), /cut short/],
+      [new Uint8Array([...the, 0]), /does not end with its terms/],
+      [encodeTermCounts([7], [1]), /names an unknown term/],
+    ];
+    for (const [index, [record, message]] of cases.entries()) {
+      const path = await build(`malformed-record-${index}`);
+      const db = new Database(path);
+      db.prepare("UPDATE docs SET terms = ? WHERE id = 'a'").run(record);
+      db.close();
+      const store = await DfStore.open(path);
+      const tx = store.begin();
+      expect(() =>
+        tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] }),
+      ).toThrow(message);
+      expect(() =>
+        tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] }),
+      ).toThrow(StateCorruptError);
+      tx.rollback();
+      store.close();
+    }
   });
 
   it('reports a store of another schema version as such', async () => {
