@@ -56,6 +56,11 @@ export interface DrainTask extends BarrierTask {
   readonly kind: 'drain';
 }
 
+/** Nothing to do: holding every worker at the barrier proves that all of them have started. */
+export interface ReadyTask extends BarrierTask {
+  readonly kind: 'ready';
+}
+
 export interface EncodeTask extends BarrierTask {
   readonly kind: 'encode';
   /**
@@ -74,7 +79,7 @@ export interface EncodeTask extends BarrierTask {
   readonly pieceBytes: number;
 }
 
-export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask;
+export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask | ReadyTask;
 
 export interface BadSample {
   /** 1-based line within the chunk. */

@@ -18,6 +18,7 @@ import type {
   EncodedDocuments,
   EncodeResult,
   EncodeTask,
+  ReadyTask,
   WorkerSettings,
 } from '../analysis/protocol.js';
 import type { CorpusChunk } from '../corpus/chunks.js';
@@ -96,8 +97,36 @@ const DEFAULT_CHUNK_BYTES = 512 * 1024;
  */
 const DELTA_CHUNK_BYTES = 4 * 1024 * 1024;
 
-function barrierTask<T extends DrainTask | EncodeTask>(kind: T['kind'], workers: number): T {
-  return { kind, barrier: new SharedArrayBuffer(4), workers, timeoutMs: 120_000 } as T;
+function barrierTask<T extends DrainTask | EncodeTask | ReadyTask>(
+  kind: T['kind'],
+  workers: number,
+  timeoutMs = 120_000,
+): T {
+  return { kind, barrier: new SharedArrayBuffer(4), workers, timeoutMs } as T;
+}
+
+/** How long the end of a run waits for a worker that has not started yet. */
+const START_WAIT_MS = 10_000;
+
+/**
+ * Resolves once every worker has started (each takes one task of a barrier), or after
+ * START_WAIT_MS. Node 20 aborts the whole process when a worker is terminated while it is still
+ * loading its module (nodejs/node#43182, #53238), and a short run can end before its last
+ * worker is up; `destroy` terminates them all.
+ */
+async function untilStarted(pool: Piscina, workers: number): Promise<void> {
+  const task = barrierTask<ReadyTask>('ready', workers, START_WAIT_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, START_WAIT_MS);
+  });
+  const started = Promise.all(Array.from({ length: workers }, () => pool.run(task))).then(
+    () => undefined,
+    // A worker that cannot start fails the run elsewhere; it is ended all the same.
+    () => undefined,
+  );
+  await Promise.race([started, giveUp]);
+  clearTimeout(timer);
 }
 
 function emptyBadCounts(): Record<BadReason, number> {
@@ -275,6 +304,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     if (options.signal.aborted) throw abortError(options.signal);
     throw error;
   } finally {
+    await untilStarted(pool, workers);
     await pool.destroy();
   }
 }

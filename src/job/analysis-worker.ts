@@ -299,5 +299,8 @@ export default function run(task: WorkerTask): unknown {
       // Each worker must encode its own documents: the barrier gives each exactly one task.
       waitForAllWorkers(task);
       return encode(task);
+    case 'ready':
+      waitForAllWorkers(task);
+      return null;
   }
 }
