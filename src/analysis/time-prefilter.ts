@@ -96,7 +96,7 @@ export class TimePrefilter {
     while (pos < end && isSpace(buf[pos])) pos++;
     let time: number | null;
     let after: number;
-    if (buf[pos] === QUOTE) {
+    if (pos < end && buf[pos] === QUOTE) {
       const close = buf.indexOf(QUOTE, pos + 1);
       if (close === -1 || close >= end || close - pos > 40) return null;
       for (let i = pos + 1; i < close; i++) if (buf[i] === BACKSLASH) return null;
@@ -113,7 +113,7 @@ export class TimePrefilter {
     }
     // The last member of the object that the line's final brace closes: the top-level value.
     while (after < end && isSpace(buf[after])) after++;
-    if (buf[after] === 0x7d) {
+    if (after < end && buf[after] === 0x7d) {
       let rest = after + 1;
       while (rest < end && isSpace(buf[rest])) rest++;
       if (rest === end) return time;
