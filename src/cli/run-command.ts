@@ -105,7 +105,7 @@ stdout carries only the JSON JobResult; logs (JSON lines) go to stderr.`,
         force: flags.force === true,
         until: flags.until ?? null,
         logger,
-        progress: createProgress(progressWanted(process.stderr, context.env)),
+        progress: await createProgress(progressWanted(process.stderr, context.env)),
         signal: context.signal,
       });
       printJson(context, result);
