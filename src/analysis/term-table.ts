@@ -161,20 +161,26 @@ export interface SharedTerms {
   readonly slots: Int32Array;
 }
 
+/** The slot (even) where a word of `hashRange` `hash` starts its probe in `slots`. */
+export function firstSlot(slots: Int32Array, hash: number): number {
+  return (mix(hash) << 1) & (slots.length - 2);
+}
+
 /**
- * The id of the word `s[start, start + length)` in `terms`, or -1; `hash` is its `hashRange`.
- * Exact: a candidate is compared character by character.
+ * The id of the word `s[start, start + length)` in a table of pairs (id + 1, arena offset) over
+ * length-prefixed terms in `arena`, probing from `slot`; -1 when it is not there. Exact: a
+ * candidate is compared character by character. The lookup of `SharedTerms` and of the state's
+ * own dictionary.
  */
-export function sharedTermId(
-  terms: SharedTerms,
+export function probeTerm(
+  arena: Uint16Array,
+  slots: Int32Array,
+  slot: number,
   s: string,
   start: number,
   length: number,
-  hash: number,
 ): number {
-  const { arena, slots } = terms;
   const mask = slots.length - 2;
-  let slot = (mix(hash) << 1) & mask;
   for (;;) {
     const entry = slots[slot]!;
     if (entry === 0) return -1;
@@ -188,6 +194,19 @@ export function sharedTermId(
   }
 }
 
+/**
+ * The id of the word `s[start, start + length)` in `terms`, or -1; `hash` is its `hashRange`.
+ */
+export function sharedTermId(
+  terms: SharedTerms,
+  s: string,
+  start: number,
+  length: number,
+  hash: number,
+): number {
+  return probeTerm(terms.arena, terms.slots, firstSlot(terms.slots, hash), s, start, length);
+}
+
 /** Keeps the read-ahead loads of `sharedTermIds` from being optimised away. */
 const readAhead = { sum: 0 };
 
@@ -199,12 +218,11 @@ const readAhead = { sum: 0 };
  */
 export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32Array): void {
   const { arena, slots } = terms;
-  const mask = slots.length - 2;
   const n = doc.size;
   const hashes = doc.hashes;
   let sum = 0;
   for (let k = 0; k < n; k++) {
-    const slot = (mix(hashes[k]!) << 1) & mask;
+    const slot = firstSlot(slots, hashes[k]!);
     ids[k] = slot;
     sum += slots[slot + 1]!;
   }
@@ -212,26 +230,7 @@ export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32
   readAhead.sum = sum;
   const { sources, starts, lengths } = doc;
   for (let k = 0; k < n; k++) {
-    const s = sources[k]!;
-    const start = starts[k]!;
-    const length = lengths[k]!;
-    let slot = ids[k]!;
-    let id = -1;
-    for (;;) {
-      const entry = slots[slot]!;
-      if (entry === 0) break;
-      const at = slots[slot + 1]!;
-      if (arena[at] === length) {
-        let i = 0;
-        while (i < length && arena[at + 1 + i] === s.charCodeAt(start + i)) i++;
-        if (i === length) {
-          id = entry - 1;
-          break;
-        }
-      }
-      slot = (slot + 2) & mask;
-    }
-    ids[k] = id;
+    ids[k] = probeTerm(arena, slots, ids[k]!, sources[k]!, starts[k]!, lengths[k]!);
   }
 }
 

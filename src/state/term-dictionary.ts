@@ -17,7 +17,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { grow, hashRange, mix, type SharedTerms } from '../analysis/term-table.js';
+import { firstSlot, grow, hashRange, probeTerm, type SharedTerms } from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
 
 const MAGIC = Buffer.from('SWRDICT1', 'latin1');
@@ -66,8 +66,6 @@ export class LanguageTerms {
   private readonly baseSize: number;
   /** Pairs (id + 1, arena offset) over the base; id + 1 = 0 is empty. Built on the first lookup. */
   private slots: Int32Array | null = null;
-  /** Even index mask of `slots`. */
-  private mask = 0;
   /** Terms added since, id `baseSize + i` at `added[i]`. */
   private readonly added: string[] = [];
   private readonly addedIds = new Map<string, number>();
@@ -156,21 +154,8 @@ export class LanguageTerms {
   /** The base id of `term`, or -1. */
   private baseId(term: string): number {
     const slots = this.slots ?? this.buildSlots();
-    const arena = this.arena;
-    const length = term.length;
-    const mask = this.mask;
-    let slot = (mix(hashRange(term, 0, length)) << 1) & mask;
-    for (;;) {
-      const entry = slots[slot]!;
-      if (entry === 0) return -1;
-      const at = slots[slot + 1]!;
-      if (arena[at] === length) {
-        let i = 0;
-        while (i < length && arena[at + 1 + i] === term.charCodeAt(i)) i++;
-        if (i === length) return entry - 1;
-      }
-      slot = (slot + 2) & mask;
-    }
+    const first = firstSlot(slots, hashRange(term, 0, term.length));
+    return probeTerm(this.arena, slots, first, term, 0, term.length);
   }
 
   /** The id of `term`, or -1. */
@@ -226,7 +211,7 @@ export class LanguageTerms {
     const arena = this.arena;
     for (let id = 0; id < this.baseSize; id++) {
       const at = this.offsets[id]!;
-      let slot = (mix(hashUnits(arena, at + 1, at + 1 + arena[at]!)) << 1) & mask;
+      let slot = firstSlot(slots, hashUnits(arena, at + 1, at + 1 + arena[at]!));
       while (slots[slot] !== 0) {
         if (this.sameAt(slots[slot + 1]!, at)) {
           throw new StateCorruptError(`dictionary ${this.lang}: a term is stored twice`);
@@ -237,7 +222,6 @@ export class LanguageTerms {
       slots[slot + 1] = at;
     }
     this.slots = slots;
-    this.mask = mask;
     return slots;
   }
 
