@@ -280,12 +280,14 @@ describe('DfStore', () => {
       db.close();
       const store = await DfStore.open(path);
       const tx = store.begin();
-      expect(() =>
-        tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] }),
-      ).toThrow(message);
-      expect(() =>
-        tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] }),
-      ).toThrow(StateCorruptError);
+      let error: unknown;
+      try {
+        tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(StateCorruptError);
+      expect((error as Error).message).toMatch(message);
       tx.rollback();
       store.close();
     }
