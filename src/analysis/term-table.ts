@@ -15,12 +15,18 @@
 /** Receives words as ranges of a string; the tokeniser's output interface on the hot path. */
 export interface RangeSink {
   addRange(s: string, start: number, end: number): void;
+  /** `addRange` of a word whose `hashRange` the caller computed while scanning it. */
+  addHashed(s: string, start: number, end: number, hash: number): void;
 }
+
+/** FNV-1a's 32-bit offset basis and prime: `hashRange` is `h = imul(h ^ unit, FNV_PRIME)`. */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 
 /** FNV-1a over the UTF-16 code units of `s[start, end)`. */
 export function hashRange(s: string, start: number, end: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h;
 }
 
@@ -81,8 +87,11 @@ export class DocumentTerms implements RangeSink {
   size = 0;
 
   addRange(s: string, start: number, end: number): void {
+    this.addHashed(s, start, end, hashRange(s, start, end));
+  }
+
+  addHashed(s: string, start: number, end: number, h: number): void {
     const length = end - start;
-    const h = hashRange(s, start, end);
     const slots = this.slots;
     const mask = this.mask;
     let slot = mix(h) & mask;

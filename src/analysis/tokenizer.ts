@@ -18,7 +18,7 @@
  * - Han, kana, Thai, Lao, Khmer and Myanmar runs go through Intl.Segmenter.
  */
 
-import type { RangeSink } from './term-table.js';
+import { FNV_OFFSET, FNV_PRIME, type RangeSink } from './term-table.js';
 
 /** Bump whenever any input yields different tokens: published lists record it. */
 export const ANALYZER_VERSION = 'tok-1';
@@ -306,15 +306,19 @@ function scanRange(s: string, start: number, end: number, lang: string, sink: Ra
       // Fast path for the common word: letters up to a space, punctuation or a spaceless
       // script, which latinRun would end the same way. Anything it treats specially
       // (apostrophe, digit, underscore, middle dot, surrogate) hands the run to latinRun.
+      // The word's hashRange is computed on the way, so that the sink need not read it again.
+      let h = Math.imul(FNV_OFFSET ^ s.charCodeAt(i), FNV_PRIME);
       let j = i + 1;
       let next = SPACE;
       while (j < end) {
-        next = CLASS[s.charCodeAt(j)]!;
+        const c = s.charCodeAt(j);
+        next = CLASS[c]!;
         if (next !== LETTER) break;
+        h = Math.imul(h ^ c, FNV_PRIME);
         j++;
       }
       if (j === end || next === SPACE || next === OTHER || next >= HAN) {
-        emit(s, i, j, sink);
+        if (j - i <= MAX_TOKEN_LENGTH) sink.addHashed(s, i, j, h);
         i = j;
       } else {
         i = latinRun(s, i, end, elide, sink);
@@ -418,6 +422,9 @@ export function addTermRanges(text: string, lang: string, sink: RangeSink): void
 export function addTerms(text: string, lang: string, out: TermSink): void {
   run(text, lang, {
     addRange(s: string, start: number, end: number): void {
+      out.add(s.slice(start, end));
+    },
+    addHashed(s: string, start: number, end: number): void {
       out.add(s.slice(start, end));
     },
   });

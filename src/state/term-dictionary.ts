@@ -17,7 +17,15 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { firstSlot, grow, hashRange, probeTerm, type SharedTerms } from '../analysis/term-table.js';
+import {
+  FNV_OFFSET,
+  FNV_PRIME,
+  firstSlot,
+  grow,
+  hashRange,
+  probeTerm,
+  type SharedTerms,
+} from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
 
 const MAGIC = Buffer.from('SWRDICT1', 'latin1');
@@ -36,8 +44,8 @@ function languageBytes(terms: number, arenaUnits: number): number {
 
 /** `hashRange` over code units already in an arena: the same hash as the string's. */
 function hashUnits(units: Uint16Array, start: number, end: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ units[i]!, 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ units[i]!, FNV_PRIME);
   return h;
 }
 

@@ -1,14 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DocumentTerms,
   hashRange,
   languageSalt,
+  type RangeSink,
   sharedTermId,
   sharedTermIds,
   TermTable,
   termKey,
 } from '../../src/analysis/term-table.js';
-import { addTermRanges } from '../../src/analysis/tokenizer.js';
+import { addTermRanges, tokenize } from '../../src/analysis/tokenizer.js';
 import { LanguageTerms } from '../../src/state/term-dictionary.js';
 import { prng } from '../support/corpus.js';
 
@@ -68,6 +70,42 @@ describe('DocumentTerms', () => {
       }
       expect(documentMap(terms)).toEqual(expected);
     }
+  });
+});
+
+describe('the tokeniser as a RangeSink feeder', () => {
+  it("hands over each word's hashRange with it when it has computed it, on real multilingual text", () => {
+    const sample = new URL('../../bench/sample/corpus.ndjson', import.meta.url);
+    const docs = readFileSync(sample, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { lang: string; text: string });
+    // Texts at the fast path's edges: the last word at the text's end, a 40- and a 41-unit word.
+    docs.push({ lang: 'en', text: `ends here ${'a'.repeat(40)} ${'b'.repeat(41)} x` });
+    let hashed = 0;
+    let ranged = 0;
+    let wrongHashes = 0;
+    for (const { lang, text } of docs) {
+      const words: string[] = [];
+      const sink: RangeSink = {
+        addRange(s, start, end) {
+          ranged++;
+          words.push(s.slice(start, end));
+        },
+        addHashed(s, start, end, hash) {
+          hashed++;
+          if (hash !== hashRange(s, start, end)) wrongHashes++;
+          words.push(s.slice(start, end));
+        },
+      };
+      addTermRanges(text, lang, sink);
+      expect(words).toEqual(tokenize(text, lang));
+    }
+    expect(docs.length).toBeGreaterThan(4000);
+    expect(wrongHashes).toBe(0);
+    // Both paths were taken, the fast one for most words.
+    expect(hashed).toBeGreaterThan(100_000);
+    expect(ranged).toBeGreaterThan(1_000);
   });
 });
 
