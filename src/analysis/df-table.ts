@@ -22,7 +22,6 @@ import {
   type DocumentTerms,
   decodeArena,
   grow,
-  hashRange,
   languageSalt,
   TermTable,
   termKey,
@@ -286,6 +285,7 @@ function exportTerms(table: TermTable, languages: Languages): WorkerTerms {
     offsets,
     lengths,
     langOf,
+    keys: table.keysById(),
     df,
     cf,
   };
@@ -313,31 +313,53 @@ export class MergedTerms {
     this.table = new TermTable(expectedTerms);
   }
 
-  /** Adds one worker's terms; returns, per local id of that worker, the merged id. */
+  /**
+   * Adds one worker's terms; returns, per local id of that worker, the merged id. The first
+   * worker's table is taken over as it is, without interning its terms one by one; the others'
+   * terms are interned with the keys their worker computed.
+   */
   add(terms: WorkerTerms): Uint32Array {
-    const { offsets, lengths, langOf, df, cf } = terms;
+    const { offsets, lengths, langOf, keys, df, cf } = terms;
     const size = df.length;
-    if (offsets.length !== size || lengths.length !== size || langOf.length !== size) {
+    if (
+      offsets.length !== size ||
+      lengths.length !== size ||
+      langOf.length !== size ||
+      keys.length !== size ||
+      cf.length !== size
+    ) {
       throw new Error('a worker returned term arrays of different lengths');
     }
-    if (cf.length !== size) throw new Error('a worker returned term arrays of different lengths');
-    const text = decodeArena(terms.arena);
     const langIndex = terms.langs.map((lang) => this.languages.of(lang));
     terms.langs.forEach((_, i) => {
       this.languages.documents[langIndex[i]!]! += terms.documents[i]!;
     });
     const merged = new Uint32Array(size);
     const table = this.table;
-    const salts = this.languages.salts;
+    if (table.size === 0) {
+      const langs = new Uint16Array(size);
+      for (let id = 0; id < size; id++) {
+        const li = langIndex[langOf[id]!];
+        if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
+        langs[id] = li;
+        merged[id] = id;
+        this.keys.push(keys[id]!);
+      }
+      table.load(terms.arena, offsets, lengths, langs, keys, df, cf);
+      return merged;
+    }
+    const text = decodeArena(terms.arena);
     for (let id = 0; id < size; id++) {
       const li = langIndex[langOf[id]!];
       if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
       const start = offsets[id]!;
-      const end = start + lengths[id]!;
-      if (end > text.length) throw new Error(`a worker's term ${id} lies outside its arena`);
-      const key = termKey(hashRange(text, start, end), salts[li]!);
+      const length = lengths[id]!;
+      if (start + length > text.length) {
+        throw new Error(`a worker's term ${id} lies outside its arena`);
+      }
+      const key = keys[id]!;
       const before = table.size;
-      const at = table.intern(li, key, text, start, end - start);
+      const at = table.intern(li, key, text, start, length);
       if (at === before) this.keys.push(key);
       table.count(at, df[id]!, cf[id]!);
       merged[id] = at;
@@ -351,10 +373,19 @@ export class MergedTerms {
    * per merged id, its global id within its language.
    */
   rank(): { languages: RankedLanguage[]; globalOf: Uint32Array } {
+    const ranking = this.order();
+    return { languages: this.ranked(ranking), globalOf: ranking.globalOf };
+  }
+
+  /**
+   * The ranking alone: per merged id its global id, and per language (in name order) its merged
+   * ids in rank order. What the workers need to re-encode their documents; `ranked` then makes
+   * the terms' strings, which can wait until the workers are at it.
+   */
+  order(): Ranking {
     const table = this.table;
     const size = table.size;
     const names = this.languages.names;
-    const words = table.words();
     // Group merged ids by language (a counting sort).
     const starts = new Uint32Array(names.length + 1);
     for (let id = 0; id < size; id++) starts[table.language(id) + 1]!++;
@@ -364,10 +395,11 @@ export class MergedTerms {
     for (let id = 0; id < size; id++) grouped[fill[table.language(id)]!++] = id;
 
     const globalOf = new Uint32Array(size);
-    const languages: RankedLanguage[] = [];
+    const languages: Array<{ readonly language: number; readonly ids: Uint32Array }> = [];
     const order = [...names.keys()].sort((a, b) =>
       names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0,
     );
+    let words: string[] | null = null;
     for (const l of order) {
       const ids = grouped.subarray(starts[l]!, starts[l + 1]!);
       const count = ids.length;
@@ -378,24 +410,45 @@ export class MergedTerms {
         low[i] = this.keys[ids[i]!]! >>> 0;
       }
       const sorted = sortByKeys(ids, high, low, (a, b) => {
+        // Only for terms of equal df and hash, which are rare: the words are made when needed.
+        words ??= table.words();
         const x = words[a]!;
         const y = words[b]!;
         return x < y ? -1 : x > y ? 1 : 0;
       });
+      for (let rank = 0; rank < count; rank++) globalOf[sorted[rank]!] = rank;
+      languages.push({ language: l, ids: sorted });
+    }
+    return { globalOf, languages };
+  }
+
+  /** The ranked languages of `ranking`, with their terms as strings and their counts. */
+  ranked(ranking: Ranking): RankedLanguage[] {
+    const table = this.table;
+    const words = table.words();
+    return ranking.languages.map(({ language, ids }) => {
+      const count = ids.length;
       const terms = new Array<string>(count);
       const df = new Uint32Array(count);
       const cf = new Float64Array(count);
       for (let rank = 0; rank < count; rank++) {
-        const id = sorted[rank]!;
+        const id = ids[rank]!;
         terms[rank] = words[id]!;
         df[rank] = table.df(id);
         cf[rank] = table.cf(id);
-        globalOf[id] = rank;
       }
-      languages.push({ lang: names[l]!, n: this.languages.documents[l]!, terms, df, cf });
-    }
-    return { languages, globalOf };
+      const lang = this.languages.names[language]!;
+      return { lang, n: this.languages.documents[language]!, terms, df, cf };
+    });
   }
+}
+
+/** `MergedTerms.order`: the ranking without the terms' strings. */
+export interface Ranking {
+  /** Per merged id, its global id within its language. */
+  readonly globalOf: Uint32Array;
+  /** Per language, in name order: its index and its merged ids in rank order. */
+  readonly languages: ReadonlyArray<{ readonly language: number; readonly ids: Uint32Array }>;
 }
 
 /**

@@ -135,6 +135,8 @@ export interface WorkerTerms {
   readonly lengths: Uint8Array;
   /** Each term's language index. */
   readonly langOf: Uint16Array;
+  /** Each term's `termKey` (the hash of the word with its language's salt). */
+  readonly keys: Int32Array;
   /** Document frequency of each term. */
   readonly df: Uint32Array;
   /** Collection frequency (occurrences in all documents) of each term. */

@@ -316,6 +316,66 @@ export class TermTable {
   }
 
   /**
+   * Fills an empty table with `offsets.length` distinct terms at once, laid out as another
+   * table's `arenaView()` (`arena`, and per id its offset and length), with per id its language
+   * index, its `termKey` and its counts: a table's export, moved without interning each term
+   * again. The terms are not compared with one another, so each (language, word) must come
+   * once, as it does in a table's own export.
+   */
+  load(
+    arena: Uint16Array,
+    offsets: Uint32Array,
+    lengths: Uint8Array,
+    langs: Uint16Array,
+    keys: Int32Array,
+    df: Uint32Array,
+    cf: Float64Array,
+  ): void {
+    if (this.size !== 0) throw new Error('load needs an empty term table');
+    const size = offsets.length;
+    let capacity = this.mask + 1;
+    while (capacity < size * 2 + 2) capacity *= 2;
+    if (capacity !== this.mask + 1) {
+      this.slots = new Int32Array(capacity * 2);
+      this.mask = capacity - 1;
+    }
+    this.info = grow(this.info, size * 4 + 4);
+    this.arena = grow(this.arena, arena.length + 1);
+    this.arena.set(arena);
+    this.arenaLength = arena.length;
+    const { slots, mask, info } = this;
+    for (let id = 0; id < size; id++) {
+      const offset = offsets[id]!;
+      const length = lengths[id]!;
+      if (offset + length >= arena.length || arena[offset + length] !== ARENA_SEPARATOR) {
+        throw new Error(`term ${id} lies outside its arena`);
+      }
+      const key = keys[id]!;
+      info[4 * id] = offset;
+      info[4 * id + 1] = length | (langs[id]! << 8);
+      info[4 * id + 2] = 0;
+      info[4 * id + 3] = 0;
+      let slot = key & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = key;
+      slots[2 * slot + 1] = id + 1;
+      this.count(id, df[id]!, cf[id]!);
+    }
+    this.size = size;
+  }
+
+  /** Per id, the `termKey` it was interned with. */
+  keysById(): Int32Array {
+    const keys = new Int32Array(this.size);
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i += 2) {
+      const entry = slots[i + 1]!;
+      if (entry !== 0) keys[entry - 1] = slots[i]!;
+    }
+    return keys;
+  }
+
+  /**
    * Reads ahead, without using what it reads, everything `intern` will need for the words with
    * keys `keys[0, count)`: their slots, then the per-id entries those slots point to, then the
    * characters those entries point to. The reads within each stage are independent of one

@@ -273,15 +273,15 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       const workerIds = drained.map((result) => result.workerId);
       const mergedOf = drained.map((result) => merged.add(result.terms));
       drained.length = 0;
-      const { languages, globalOf } = merged.rank();
+      const ranking = merged.order();
       const encoding = options.settings.keepRecords
-        ? encodeDocuments(pool, workerIds, mergedOf, globalOf, options)
+        ? encodeDocuments(pool, workerIds, mergedOf, ranking.globalOf, options)
         : Promise.resolve();
       // Caught here and thrown below, so that a failing callback never leaves the encoding
-      // unobserved.
+      // unobserved. The terms' strings are made while the workers encode.
       let rankedFailure: unknown = null;
       try {
-        options.onRanked?.(languages);
+        options.onRanked?.(merged.ranked(ranking));
       } catch (error) {
         rankedFailure = error;
       }

@@ -254,6 +254,7 @@ function drain(): unknown {
     t.offsets.buffer,
     t.lengths.buffer,
     t.langOf.buffer,
+    t.keys.buffer,
     t.df.buffer,
     t.cf.buffer,
   ]);

@@ -151,6 +151,22 @@ describe('FullCounter and MergedTerms', () => {
       expect(en.df[id]!).toBeLessThanOrEqual(en.df[id - 1]!);
   });
 
+  it('rank terms of equal df and equal hash by the words themselves', () => {
+    // Two words with the same 32-bit FNV-1a hash, so the same key in the same language.
+    const [a, b] = ['gxwjqbe', 'ensbcjc'];
+    const one = new FullCounter(false);
+    const two = new FullCounter(false);
+    one.addDocument('d1', 'en', 1, counts(`${a} ${b} the`));
+    two.addDocument('d2', 'en', 2, counts(`${b} ${a} the`));
+    const merged = new MergedTerms();
+    merged.add(one.terms());
+    merged.add(two.terms());
+    const en = merged.rank().languages[0]!;
+    // Equal df: by key, so the two colliding words side by side, then by the word.
+    expect([...en.df]).toEqual([2, 2, 2]);
+    expect(en.terms.indexOf(a)).toBe(en.terms.indexOf(b) + 1);
+  });
+
   it('selectionTables keeps the terms at or above the ratio', () => {
     const counter = new FullCounter(false);
     for (let i = 0; i < 10; i++)

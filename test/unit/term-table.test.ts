@@ -147,6 +147,62 @@ describe('TermTable', () => {
     expect([table.df(123), table.cf(123)]).toEqual([2, 3]);
   });
 
+  it("takes over another table's export whole: the same ids, keys, words and counts", () => {
+    const source = new TermTable(16);
+    const salts = [languageSalt('en'), languageSalt('fr')];
+    const entries: Array<[number, string]> = [
+      [0, COLLIDING[0]],
+      [0, COLLIDING[1]],
+      [1, COLLIDING[0]],
+      ...Array.from({ length: 3000 }, (_, i): [number, string] => [i % 2, `w${i.toString(36)}`]),
+    ];
+    const key = (lang: number, word: string): number =>
+      termKey(hashRange(word, 0, word.length), salts[lang]!);
+    entries.forEach(([lang, word], i) => {
+      const id = source.intern(lang, key(lang, word), word, 0, word.length);
+      source.count(id, i + 1, i === 5 ? 2 ** 33 + 7 : 2 * i + 1);
+    });
+    const n = source.size;
+    const ids = Array.from({ length: n }, (_, id) => id);
+    const offsets = Uint32Array.from(ids, (id) => source.offset(id));
+    const lengths = Uint8Array.from(ids, (id) => source.length(id));
+    const langs = Uint16Array.from(ids, (id) => source.language(id));
+    const keys = source.keysById();
+    const df = Uint32Array.from(ids, (id) => source.df(id));
+    const cf = Float64Array.from(ids, (id) => source.cf(id));
+    expect([...keys]).toEqual(entries.map(([lang, word]) => key(lang, word)));
+
+    const table = new TermTable(16);
+    table.load(source.arenaView().slice(), offsets, lengths, langs, keys, df, cf);
+    expect(table.size).toBe(n);
+    expect(table.words()).toEqual(source.words());
+    expect([...table.keysById()]).toEqual([...keys]);
+    entries.forEach(([lang, word], id) => {
+      expect(table.intern(lang, key(lang, word), word, 0, word.length)).toBe(id);
+      expect([table.df(id), table.cf(id), table.language(id)]).toEqual([
+        source.df(id),
+        source.cf(id),
+        lang,
+      ]);
+    });
+    expect(table.cf(5)).toBe(2 ** 33 + 7);
+    // It goes on growing as a table that interned them itself.
+    for (let i = 0; i < 5000; i++) {
+      const word = `new${i}`;
+      expect(table.intern(1, key(1, word), word, 0, word.length)).toBe(n + i);
+    }
+    expect(table.words().slice(n, n + 2)).toEqual(['new0', 'new1']);
+
+    expect(() => table.load(source.arenaView(), offsets, lengths, langs, keys, df, cf)).toThrow(
+      /empty/,
+    );
+    const outside = Uint32Array.from(offsets);
+    outside[7] = source.arenaView().length - 1;
+    expect(() =>
+      new TermTable(16).load(source.arenaView(), outside, lengths, langs, keys, df, cf),
+    ).toThrow(/term 7 lies outside its arena/);
+  });
+
   it('carries collection frequencies past 2^32', () => {
     const table = new TermTable();
     const id = table.intern(0, 1, 'the', 0, 3);
