@@ -303,11 +303,15 @@ export interface RankedLanguage {
   readonly cf: Float64Array;
 }
 
+/** Terms of a worker whose lookups `MergedTerms.add` reads ahead together. */
+const MERGE_BATCH = 64;
+
 /** Every worker's terms, merged: (language, term) -> merged id with the summed counts. */
 export class MergedTerms {
+  /** See `TermTable.touch`. */
+  touched = 0;
   private readonly table: TermTable;
   private readonly languages = new Languages();
-  private readonly keys: number[] = [];
 
   constructor(expectedTerms = 1 << 16) {
     this.table = new TermTable(expectedTerms);
@@ -343,13 +347,17 @@ export class MergedTerms {
         if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
         langs[id] = li;
         merged[id] = id;
-        this.keys.push(keys[id]!);
       }
-      table.load(terms.arena, offsets, lengths, langs, keys, df, cf);
+      this.touched ^= table.load(terms.arena, offsets, lengths, langs, keys, df, cf);
       return merged;
     }
     const text = decodeArena(terms.arena);
     for (let id = 0; id < size; id++) {
+      // Reads ahead what the next batch of lookups will touch (see TermTable.touch).
+      if (id % MERGE_BATCH === 0) {
+        const batch = Math.min(MERGE_BATCH, size - id);
+        this.touched ^= table.touch(keys.subarray(id, id + batch), batch);
+      }
       const li = langIndex[langOf[id]!];
       if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
       const start = offsets[id]!;
@@ -357,10 +365,7 @@ export class MergedTerms {
       if (start + length > text.length) {
         throw new Error(`a worker's term ${id} lies outside its arena`);
       }
-      const key = keys[id]!;
-      const before = table.size;
-      const at = table.intern(li, key, text, start, length);
-      if (at === before) this.keys.push(key);
+      const at = table.intern(li, keys[id]!, text, start, length);
       table.count(at, df[id]!, cf[id]!);
       merged[id] = at;
     }
@@ -394,6 +399,7 @@ export class MergedTerms {
     const grouped = new Uint32Array(size);
     for (let id = 0; id < size; id++) grouped[fill[table.language(id)]!++] = id;
 
+    const keys = table.keysById();
     const globalOf = new Uint32Array(size);
     const languages: Array<{ readonly language: number; readonly ids: Uint32Array }> = [];
     const order = [...names.keys()].sort((a, b) =>
@@ -407,7 +413,7 @@ export class MergedTerms {
       const low = new Uint32Array(count);
       for (let i = 0; i < count; i++) {
         high[i] = 0xffffffff - table.df(ids[i]!);
-        low[i] = this.keys[ids[i]!]! >>> 0;
+        low[i] = keys[ids[i]!]! >>> 0;
       }
       const sorted = sortByKeys(ids, high, low, (a, b) => {
         // Only for terms of equal df and hash, which are rare: the words are made when needed.

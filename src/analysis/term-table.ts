@@ -320,7 +320,8 @@ export class TermTable {
    * table's `arenaView()` (`arena`, and per id its offset and length), with per id its language
    * index, its `termKey` and its counts: a table's export, moved without interning each term
    * again. The terms are not compared with one another, so each (language, word) must come
-   * once, as it does in a table's own export.
+   * once, as it does in a table's own export. Returns a value only so that its read-ahead is
+   * not optimised away.
    */
   load(
     arena: Uint16Array,
@@ -330,7 +331,7 @@ export class TermTable {
     keys: Int32Array,
     df: Uint32Array,
     cf: Float64Array,
-  ): void {
+  ): number {
     if (this.size !== 0) throw new Error('load needs an empty term table');
     const size = offsets.length;
     let capacity = this.mask + 1;
@@ -344,7 +345,12 @@ export class TermTable {
     this.arena.set(arena);
     this.arenaLength = arena.length;
     const { slots, mask, info } = this;
+    let sum = 0;
     for (let id = 0; id < size; id++) {
+      // The slots of the next batch of terms are read ahead together, their misses overlapping.
+      if (id % 64 === 0) {
+        for (let k = id; k < id + 64 && k < size; k++) sum += slots[2 * (keys[k]! & mask) + 1]!;
+      }
       const offset = offsets[id]!;
       const length = lengths[id]!;
       if (offset + length >= arena.length || arena[offset + length] !== ARENA_SEPARATOR) {
@@ -362,6 +368,7 @@ export class TermTable {
       this.count(id, df[id]!, cf[id]!);
     }
     this.size = size;
+    return sum;
   }
 
   /** Per id, the `termKey` it was interned with. */
