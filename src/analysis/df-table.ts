@@ -18,14 +18,7 @@ import {
   sortTermCounts,
   varintEnd,
 } from './term-ids.js';
-import {
-  type DocumentTerms,
-  decodeArena,
-  grow,
-  languageSalt,
-  TermTable,
-  termKey,
-} from './term-table.js';
+import { type DocumentTerms, grow, languageSalt, TermTable, termKey } from './term-table.js';
 
 export interface LanguageCounts {
   n: number;
@@ -351,7 +344,7 @@ export class MergedTerms {
       this.touched ^= table.load(terms.arena, offsets, lengths, langs, keys, df, cf);
       return merged;
     }
-    const text = decodeArena(terms.arena);
+    const arena = terms.arena;
     for (let id = 0; id < size; id++) {
       // Reads ahead what the next batch of lookups will touch (see TermTable.touch).
       if (id % MERGE_BATCH === 0) {
@@ -362,10 +355,10 @@ export class MergedTerms {
       if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
       const start = offsets[id]!;
       const length = lengths[id]!;
-      if (start + length > text.length) {
+      if (start + length > arena.length) {
         throw new Error(`a worker's term ${id} lies outside its arena`);
       }
-      const at = table.intern(li, keys[id]!, text, start, length);
+      const at = table.internUnits(li, keys[id]!, arena, start, length);
       table.count(at, df[id]!, cf[id]!);
       merged[id] = at;
     }
@@ -405,7 +398,6 @@ export class MergedTerms {
     const order = [...names.keys()].sort((a, b) =>
       names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0,
     );
-    let words: string[] | null = null;
     for (const l of order) {
       const ids = grouped.subarray(starts[l]!, starts[l + 1]!);
       const count = ids.length;
@@ -415,13 +407,7 @@ export class MergedTerms {
         high[i] = 0xffffffff - table.df(ids[i]!);
         low[i] = keys[ids[i]!]! >>> 0;
       }
-      const sorted = sortByKeys(ids, high, low, (a, b) => {
-        // Only for terms of equal df and hash, which are rare: the words are made when needed.
-        words ??= table.words();
-        const x = words[a]!;
-        const y = words[b]!;
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
+      const sorted = sortByKeys(ids, high, low, (a, b) => table.compareWords(a, b));
       for (let rank = 0; rank < count; rank++) globalOf[sorted[rank]!] = rank;
       languages.push({ language: l, ids: sorted });
     }

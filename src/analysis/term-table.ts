@@ -301,18 +301,78 @@ export class TermTable {
       slot = (slot + 1) & mask;
     }
     if (length > MAX_LENGTH) throw new RangeError(`word of ${length} code units`);
+    return this.insert(slot, key, tag, this.store(s, start, length));
+  }
+
+  /**
+   * `intern` of the word at `units[start, start + length)`: another table's arena, as
+   * `arenaView()` gives it, read without making a string of it.
+   */
+  internUnits(
+    lang: number,
+    key: number,
+    units: Uint16Array,
+    start: number,
+    length: number,
+  ): number {
+    const slots = this.slots;
+    const info = this.info;
+    const arena = this.arena;
+    const mask = this.mask;
+    const tag = length | (lang << 8);
+    let slot = key & mask;
+    for (;;) {
+      const entry = slots[2 * slot + 1]!;
+      if (entry === 0) break;
+      if (slots[2 * slot] === key) {
+        const id = entry - 1;
+        if (info[4 * id + 1] === tag) {
+          const offset = info[4 * id]!;
+          let i = 0;
+          while (i < length && arena[offset + i] === units[start + i]) i++;
+          if (i === length) return id;
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (length > MAX_LENGTH) throw new RangeError(`word of ${length} code units`);
+    this.arena = grow(this.arena, this.arenaLength + length + 1);
+    const offset = this.arenaLength;
+    this.arena.set(units.subarray(start, start + length), offset);
+    this.arena[offset + length] = ARENA_SEPARATOR;
+    this.arenaLength = offset + length + 1;
+    return this.insert(slot, key, tag, offset);
+  }
+
+  /** Gives the word stored at arena `offset` the next id, in the empty `slot` its probe ended at. */
+  private insert(slot: number, key: number, tag: number, offset: number): number {
     const id = this.size++;
-    if (4 * id + 4 > info.length) this.growInfo();
-    const offset = this.store(s, start, length);
+    if (4 * id + 4 > this.info.length) this.growInfo();
+    const info = this.info;
     const at = 4 * id;
-    this.info[at] = offset;
-    this.info[at + 1] = tag;
-    this.info[at + 2] = 0;
-    this.info[at + 3] = 0;
-    slots[2 * slot] = key;
-    slots[2 * slot + 1] = id + 1;
-    if (this.size * 2 > mask) this.growSlots();
+    info[at] = offset;
+    info[at + 1] = tag;
+    info[at + 2] = 0;
+    info[at + 3] = 0;
+    this.slots[2 * slot] = key;
+    this.slots[2 * slot + 1] = id + 1;
+    if (this.size * 2 > this.mask) this.growSlots();
     return id;
+  }
+
+  /** Orders words `a` and `b` by their UTF-16 code units, as `<` orders strings. */
+  compareWords(a: number, b: number): number {
+    const arena = this.arena;
+    const aAt = this.info[4 * a]!;
+    const bAt = this.info[4 * b]!;
+    const aLength = this.length(a);
+    const bLength = this.length(b);
+    const common = Math.min(aLength, bLength);
+    for (let i = 0; i < common; i++) {
+      const d = arena[aAt + i]! - arena[bAt + i]!;
+      if (d !== 0) return d;
+    }
+    return aLength - bLength;
   }
 
   /**

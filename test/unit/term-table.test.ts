@@ -203,6 +203,48 @@ describe('TermTable', () => {
     ).toThrow(/term 7 lies outside its arena/);
   });
 
+  it("interns words read from another table's arena as it interns strings, and orders words as strings are ordered", () => {
+    const salt = languageSalt('de');
+    const key = (word: string): number => termKey(hashRange(word, 0, word.length), salt);
+    const words = [
+      'straße',
+      'strasse',
+      'ab',
+      'abc',
+      'a',
+      'Zebra',
+      'zebra',
+      '𝔘nicode',
+      'é',
+      COLLIDING[0],
+      COLLIDING[1],
+    ];
+    const source = new TermTable(4);
+    for (const word of words) source.intern(0, key(word), word, 0, word.length);
+    const table = new TermTable(4);
+    table.intern(0, key('ab'), 'ab', 0, 2);
+    table.intern(0, key(COLLIDING[1]), COLLIDING[1], 0, COLLIDING[1].length);
+    const arena = source.arenaView();
+    const ids = words.map((word, id) =>
+      table.internUnits(0, key(word), arena, source.offset(id), source.length(id)),
+    );
+    expect(ids).toEqual([2, 3, 0, 4, 5, 6, 7, 8, 9, 10, 1]);
+    expect(table.words()).toEqual([
+      'ab',
+      COLLIDING[1],
+      ...words.filter((w) => w !== 'ab' && w !== COLLIDING[1]),
+    ]);
+    words.forEach((word, i) => {
+      expect(table.intern(0, key(word), word, 0, word.length)).toBe(ids[i]);
+    });
+    const byString = [...words].sort();
+    const byUnits = words
+      .map((_, i) => ids[i]!)
+      .sort((a, b) => table.compareWords(a, b))
+      .map((id) => table.words()[id]);
+    expect(byUnits).toEqual(byString);
+  });
+
   it('carries collection frequencies past 2^32', () => {
     const table = new TermTable();
     const id = table.intern(0, 1, 'the', 0, 3);
