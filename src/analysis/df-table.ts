@@ -18,7 +18,14 @@ import {
   sortTermCounts,
   varintEnd,
 } from './term-ids.js';
-import { type DocumentTerms, grow, languageSalt, TermTable, termKey } from './term-table.js';
+import {
+  type DocumentTerms,
+  grow,
+  languageSalt,
+  prefixedWords,
+  TermTable,
+  termKey,
+} from './term-table.js';
 
 export interface LanguageCounts {
   n: number;
@@ -288,12 +295,21 @@ function exportTerms(table: TermTable, languages: Languages): WorkerTerms {
 export interface RankedLanguage {
   readonly lang: string;
   readonly n: number;
-  /** Index = global term id, most frequent first. */
-  readonly terms: readonly string[];
+  /**
+   * The terms, most frequent first (index = global term id), as a length-prefixed arena: per
+   * term its length in code units, then the units; the dictionary's layout. `rankedTerms`
+   * makes strings of them.
+   */
+  readonly arena: Uint16Array;
   /** Document frequency by global term id. */
   readonly df: Uint32Array;
   /** Collection frequency by global term id. */
   readonly cf: Float64Array;
+}
+
+/** The first `count` terms of `language` (all by default), most frequent first, as strings. */
+export function rankedTerms(language: RankedLanguage, count = language.df.length): string[] {
+  return prefixedWords(language.arena, count);
 }
 
 /** Terms of a worker whose lookups `MergedTerms.add` reads ahead together. */
@@ -414,23 +430,21 @@ export class MergedTerms {
     return { globalOf, languages };
   }
 
-  /** The ranked languages of `ranking`, with their terms as strings and their counts. */
+  /** The ranked languages of `ranking`, with their terms and counts. */
   ranked(ranking: Ranking): RankedLanguage[] {
     const table = this.table;
-    const words = table.words();
     return ranking.languages.map(({ language, ids }) => {
       const count = ids.length;
-      const terms = new Array<string>(count);
       const df = new Uint32Array(count);
       const cf = new Float64Array(count);
       for (let rank = 0; rank < count; rank++) {
         const id = ids[rank]!;
-        terms[rank] = words[id]!;
         df[rank] = table.df(id);
         cf[rank] = table.cf(id);
       }
       const lang = this.languages.names[language]!;
-      return { lang, n: this.languages.documents[language]!, terms, df, cf };
+      const arena = table.prefixedArena(ids);
+      return { lang, n: this.languages.documents[language]!, arena, df, cf };
     });
   }
 }
@@ -512,10 +526,12 @@ export function selectionTables(ranked: readonly RankedLanguage[], minRatio: num
     const minDf = Math.max(1, Math.ceil(minRatio * language.n - 1e-9));
     const df = new Map<string, number>();
     const cf = new Map<string, number>();
-    for (let id = 0; id < language.terms.length && language.df[id]! >= minDf; id++) {
-      df.set(language.terms[id]!, language.df[id]!);
-      cf.set(language.terms[id]!, language.cf[id]!);
-    }
+    let count = 0;
+    while (count < language.df.length && language.df[count]! >= minDf) count++;
+    rankedTerms(language, count).forEach((term, id) => {
+      df.set(term, language.df[id]!);
+      cf.set(term, language.cf[id]!);
+    });
     tables.set(language.lang, { n: language.n, df, cf });
   }
   return tables;

@@ -243,6 +243,40 @@ export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32
   }
 }
 
+/** Longest word a length-prefixed arena can hold: its length is one code unit. */
+const MAX_PREFIXED_LENGTH = 0xffff;
+
+/** `words` as a length-prefixed arena (the layout of `SharedTerms.arena`). */
+export function lengthPrefixed(words: readonly string[]): Uint16Array {
+  let units = 0;
+  for (const word of words) units += 1 + word.length;
+  const arena = new Uint16Array(units);
+  let at = 0;
+  for (const word of words) {
+    if (word.length > MAX_PREFIXED_LENGTH) throw new Error(`a term of ${word.length} characters`);
+    arena[at] = word.length;
+    for (let i = 0; i < word.length; i++) arena[at + 1 + i] = word.charCodeAt(i);
+    at += 1 + word.length;
+  }
+  return arena;
+}
+
+/** The first `count` words of a length-prefixed arena, as strings. */
+export function prefixedWords(arena: Uint16Array, count: number): string[] {
+  const words: string[] = [];
+  const decoder = new TextDecoder('utf-16le', { ignoreBOM: true });
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    const length = arena[at];
+    if (length === undefined || at + 1 + length > arena.length) {
+      throw new RangeError(`a length-prefixed arena holds fewer than ${count} words`);
+    }
+    words.push(decoder.decode(arena.subarray(at + 1, at + 1 + length)));
+    at += 1 + length;
+  }
+  return words;
+}
+
 /** Decodes an arena of UTF-16 code units (a BOM stays a character). */
 export function decodeArena(arena: Uint16Array): string {
   return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);
@@ -358,6 +392,25 @@ export class TermTable {
     this.slots[2 * slot + 1] = id + 1;
     if (this.size * 2 > this.mask) this.growSlots();
     return id;
+  }
+
+  /** The words `ids`, in that order, as a length-prefixed arena. */
+  prefixedArena(ids: Uint32Array): Uint16Array {
+    const info = this.info;
+    let units = 0;
+    for (let k = 0; k < ids.length; k++) units += 1 + (info[4 * ids[k]! + 1]! & 0xff);
+    const out = new Uint16Array(units);
+    const arena = this.arena;
+    let at = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      const offset = info[4 * id]!;
+      const length = info[4 * id + 1]! & 0xff;
+      out[at] = length;
+      for (let i = 0; i < length; i++) out[at + 1 + i] = arena[offset + i]!;
+      at += 1 + length;
+    }
+    return out;
   }
 
   /** Orders words `a` and `b` by their UTF-16 code units, as `<` orders strings. */

@@ -306,7 +306,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
             activeBuild?.store.loadLanguage(
               language.lang,
               language.n,
-              language.terms,
+              language.arena,
               language.df,
               language.cf,
             );

@@ -199,17 +199,20 @@ export class DfStore {
 
   // ---- full count: bulk load -------------------------------------------------------------
 
-  /** Loads one language's ranked terms: `terms[i]` gets id i, df `df[i]` and cf `cf[i]`. */
+  /**
+   * Loads one language's ranked terms, a length-prefixed arena (`lengthPrefixed`): term i gets
+   * id i, df `df[i]` and cf `cf[i]`.
+   */
   loadLanguage(
     lang: string,
     n: number,
-    terms: readonly string[],
+    arena: Uint16Array,
     df: ArrayLike<number>,
     cf: ArrayLike<number>,
   ): void {
     if (this.dictionaryFile !== null) throw new Error('the dictionary is already saved');
     this.db.prepare('INSERT INTO langs (lang, n) VALUES (?, ?)').run(lang, n);
-    this.terms().set(LanguageTerms.fromTerms(lang, terms, df, cf));
+    this.terms().set(LanguageTerms.fromArena(lang, arena, df, cf));
   }
 
   /**

@@ -23,6 +23,7 @@ import {
   firstSlot,
   grow,
   hashRange,
+  lengthPrefixed,
   probeTerm,
   type SharedTerms,
 } from '../analysis/term-table.js';
@@ -116,21 +117,27 @@ export class LanguageTerms {
     df: ArrayLike<number>,
     cf: ArrayLike<number>,
   ): LanguageTerms {
-    let units = 0;
-    for (const term of terms) units += 1 + term.length;
-    const arena = new Uint16Array(units);
-    const counts = new Float64Array(terms.length * 2);
-    let at = 0;
-    for (let id = 0; id < terms.length; id++) {
-      const term = terms[id]!;
-      if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
-      arena[at] = term.length;
-      for (let i = 0; i < term.length; i++) arena[at + 1 + i] = term.charCodeAt(i);
-      at += 1 + term.length;
+    return LanguageTerms.fromArena(lang, lengthPrefixed(terms), df, cf);
+  }
+
+  /**
+   * A language from its ranked terms as a length-prefixed arena (`lengthPrefixed`), which it
+   * keeps: term i gets id i with `df[i]` and `cf[i]`.
+   */
+  static fromArena(
+    lang: string,
+    arena: Uint16Array,
+    df: ArrayLike<number>,
+    cf: ArrayLike<number>,
+  ): LanguageTerms {
+    if (cf.length !== df.length)
+      throw new Error(`dictionary ${lang}: ${df.length} df, ${cf.length} cf`);
+    const counts = new Float64Array(df.length * 2);
+    for (let id = 0; id < df.length; id++) {
       counts[2 * id] = df[id]!;
       counts[2 * id + 1] = cf[id]!;
     }
-    return new LanguageTerms(lang, arena, units, counts, terms.length);
+    return new LanguageTerms(lang, arena, arena.length, counts, df.length);
   }
 
   static empty(lang: string): LanguageTerms {

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RankedLanguage } from '../../src/analysis/df-table.js';
+import { type RankedLanguage, rankedTerms } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments, WorkerSettings } from '../../src/analysis/protocol.js';
 import { readTermCounts } from '../../src/analysis/term-ids.js';
 import { addTerms } from '../../src/analysis/tokenizer.js';
@@ -97,7 +97,7 @@ describe('analyzeCorpus, full count', () => {
     const { ranked, pieces } = await fullCount({ recordDir, pieceBytes: 4096 });
     // Small pieces: many per worker, so the workers wait for credits.
     expect(pieces.length).toBeGreaterThan(20);
-    const byLang = new Map(ranked.map((language) => [language.lang, language]));
+    const termsByLang = new Map(ranked.map((language) => [language.lang, rankedTerms(language)]));
     const seen = new Set<string>();
     for (const piece of pieces) {
       let offset = 0;
@@ -108,10 +108,8 @@ describe('analyzeCorpus, full count', () => {
         offset = record.end;
         expect(offset).toBe(piece.ends[i]);
         const lang = piece.langs[piece.langOf[i]!]!;
-        const language = byLang.get(lang)!;
-        const got = new Map(
-          [...record.ids].map((term, k) => [language.terms[term]!, record.tfs[k]!]),
-        );
+        const terms = termsByLang.get(lang)!;
+        const got = new Map([...record.ids].map((term, k) => [terms[term]!, record.tfs[k]!]));
         const expected = new Map<string, number>();
         addTerms(texts.get(id)!.text, lang, {
           add: (term: string) => expected.set(term, (expected.get(term) ?? 0) + 1),

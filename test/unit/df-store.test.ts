@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTermCounts, readTermCounts } from '../../src/analysis/term-ids.js';
-import { hashRange, sharedTermId } from '../../src/analysis/term-table.js';
+import { hashRange, lengthPrefixed, sharedTermId } from '../../src/analysis/term-table.js';
 import {
   DfStore,
   STATE_SCHEMA_VERSION,
@@ -43,7 +43,7 @@ async function build(name: string, dogCf = 3): Promise<string> {
   await mkdir(generation);
   const path = join(generation, 'state.sqlite');
   const store = DfStore.create(path);
-  store.loadLanguage('en', 2, ['the', 'cat', 'dog'], [2, 1, 1], [3, 1, dogCf]);
+  store.loadLanguage('en', 2, lengthPrefixed(['the', 'cat', 'dog']), [2, 1, 1], [3, 1, dogCf]);
   const a = encodeTermCounts([0, 1], [2, 1]);
   const b = encodeTermCounts([0, 2], [1, 3]);
   const records = new Uint8Array(a.length + b.length);
@@ -319,11 +319,11 @@ describe('DfStore', () => {
     store.loadLanguage(
       'en',
       400,
-      dfs.map((df) => `w${df}`),
+      lengthPrefixed(dfs.map((df) => `w${df}`)),
       dfs,
       dfs.map((df) => df * 2),
     );
-    store.loadLanguage('de', 400, ['der'], [400], [900]);
+    store.loadLanguage('de', 400, lengthPrefixed(['der']), [400], [900]);
     store.finishLoad(checkpoint);
     const at = (minDf: number): Record<string, number> =>
       Object.fromEntries(store.termsAtLeast('en', minDf).df);

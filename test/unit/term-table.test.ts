@@ -4,6 +4,8 @@ import {
   DocumentTerms,
   hashRange,
   languageSalt,
+  lengthPrefixed,
+  prefixedWords,
   type RangeSink,
   sharedTermId,
   sharedTermIds,
@@ -106,6 +108,32 @@ describe('the tokeniser as a RangeSink feeder', () => {
     // Both paths were taken, the fast one for most words.
     expect(hashed).toBeGreaterThan(100_000);
     expect(ranged).toBeGreaterThan(1_000);
+  });
+});
+
+describe('length-prefixed arenas', () => {
+  it('hold words as their length then their code units, and give them back', () => {
+    const words = ['the', 'straße', '𝔘nicode', '日本', 'x'];
+    const arena = lengthPrefixed(words);
+    expect([...arena.subarray(0, 4)]).toEqual([3, 0x74, 0x68, 0x65]);
+    expect(arena.length).toBe(words.reduce((units, word) => units + 1 + word.length, 0));
+    expect(prefixedWords(arena, words.length)).toEqual(words);
+    expect(prefixedWords(arena, 2)).toEqual(['the', 'straße']);
+    expect(() => prefixedWords(arena, 6)).toThrow(/fewer than 6 words/);
+    expect(() => lengthPrefixed(['a'.repeat(0x10000)])).toThrow(/65536 characters/);
+  });
+
+  it('are what a table gives for any of its words, in the order asked', () => {
+    const table = new TermTable(4);
+    const words = ['zebra', 'the', 'é', 'of'];
+    for (const word of words)
+      table.intern(0, hashRange(word, 0, word.length), word, 0, word.length);
+    expect(prefixedWords(table.prefixedArena(Uint32Array.of(3, 1, 0)), 3)).toEqual([
+      'of',
+      'the',
+      'zebra',
+    ]);
+    expect(table.prefixedArena(Uint32Array.of(2, 0))).toEqual(lengthPrefixed(['é', 'zebra']));
   });
 });
 
