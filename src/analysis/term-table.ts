@@ -277,14 +277,9 @@ export function prefixedWords(arena: Uint16Array, count: number): string[] {
   return words;
 }
 
-/** Decodes an arena of UTF-16 code units (a BOM stays a character). */
-export function decodeArena(arena: Uint16Array): string {
-  return new TextDecoder('utf-16le', { ignoreBOM: true }).decode(arena);
-}
-
 /** Longest word a table stores (the tokeniser drops longer ones): the length field's range. */
 const MAX_LENGTH = 0xff;
-/** Separates words in the arena, so that it decodes into one string that splits into all words. */
+/** Ends each word in the arena: `load` checks it, which catches offsets that miss a word's end. */
 const ARENA_SEPARATOR = 0x0a;
 
 /**
@@ -568,18 +563,6 @@ export class TermTable {
 
   length(id: number): number {
     return this.info[4 * id + 1]! & 0xff;
-  }
-
-  /** Every word, in id order. */
-  words(): string[] {
-    if (this.size === 0) return [];
-    const text = decodeArena(this.arenaView());
-    const words = text.split('\n');
-    words.pop();
-    if (words.length !== this.size) {
-      throw new Error(`term table holds ${this.size} words but its arena ${words.length}`);
-    }
-    return words;
   }
 
   private matches(offset: number, s: string, start: number, length: number): boolean {
