@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RankedLanguage, rankedTerms } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments, WorkerSettings } from '../../src/analysis/protocol.js';
-import { readTermCounts } from '../../src/analysis/term-ids.js';
 import { addTerms } from '../../src/analysis/tokenizer.js';
 import type * as Pool from '../../src/job/analysis-pool.js';
 import { FUNCTION_WORDS, letters, prng } from '../support/corpus.js';
 import { fromDist } from '../support/dist.js';
+import { readTermCounts } from '../support/term-records.js';
 
 const DOCS = 3000;
 let dir: string;

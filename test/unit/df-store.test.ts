@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTermCounts, readTermCounts } from '../../src/analysis/term-ids.js';
+import { encodeTermCounts } from '../../src/analysis/term-ids.js';
 import { hashRange, lengthPrefixed, sharedTermId } from '../../src/analysis/term-table.js';
 import {
   DfStore,
@@ -12,6 +12,7 @@ import {
   StateSchemaError,
   type StoredCheckpoint,
 } from '../../src/state/df-store.js';
+import { readTermCounts } from '../support/term-records.js';
 
 let dir: string;
 

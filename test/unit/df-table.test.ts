@@ -8,9 +8,9 @@ import {
   sortByKeys,
 } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments } from '../../src/analysis/protocol.js';
-import { readTermCounts } from '../../src/analysis/term-ids.js';
 import { DocumentTerms } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
+import { readTermCounts } from '../support/term-records.js';
 
 const scratch = new DocumentTerms();
 function counts(text: string, lang = 'en'): DocumentTerms {

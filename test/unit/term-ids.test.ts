@@ -4,10 +4,10 @@ import {
   encodeTermCounts,
   getFloat64,
   getString,
-  readTermCounts,
   sortTermCounts,
   varintEnd,
 } from '../../src/analysis/term-ids.js';
+import { readTermCounts } from '../support/term-records.js';
 
 function write(ids: number[], tfs: number[]): number[] {
   const writer = new ByteWriter(4);
