@@ -393,8 +393,8 @@ export class MergedTerms {
 
   /**
    * The ranking alone: per merged id its global id, and per language (in name order) its merged
-   * ids in rank order. What the workers need to re-encode their documents; `ranked` then makes
-   * the terms' strings, which can wait until the workers are at it.
+   * ids in rank order. What the workers need to re-encode their documents; `ranked` then copies
+   * out the terms and their counts, which can wait until the workers are at it.
    */
   order(): Ranking {
     const table = this.table;

@@ -278,7 +278,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
         ? encodeDocuments(pool, workerIds, mergedOf, ranking.globalOf, options)
         : Promise.resolve();
       // Caught here and thrown below, so that a failing callback never leaves the encoding
-      // unobserved. The terms' strings are made while the workers encode.
+      // unobserved. The ranked terms are copied out while the workers encode.
       let rankedFailure: unknown = null;
       try {
         options.onRanked?.(merged.ranked(ranking));
