@@ -244,34 +244,50 @@ export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32
 }
 
 /** Longest word a length-prefixed arena can hold: its length is one code unit. */
-const MAX_PREFIXED_LENGTH = 0xffff;
+export const MAX_PREFIXED_LENGTH = 0xffff;
+
+/** Writes `words` length-prefixed into `units` from `at`, which must have room; returns the end. */
+export function putLengthPrefixed(
+  units: Uint16Array,
+  at: number,
+  words: readonly string[],
+): number {
+  for (const word of words) {
+    if (word.length > MAX_PREFIXED_LENGTH) throw new Error(`a term of ${word.length} characters`);
+    units[at++] = word.length;
+    for (let i = 0; i < word.length; i++) units[at++] = word.charCodeAt(i);
+  }
+  return at;
+}
 
 /** `words` as a length-prefixed arena (the layout of `SharedTerms.arena`). */
 export function lengthPrefixed(words: readonly string[]): Uint16Array {
   let units = 0;
   for (const word of words) units += 1 + word.length;
   const arena = new Uint16Array(units);
-  let at = 0;
-  for (const word of words) {
-    if (word.length > MAX_PREFIXED_LENGTH) throw new Error(`a term of ${word.length} characters`);
-    arena[at] = word.length;
-    for (let i = 0; i < word.length; i++) arena[at + 1 + i] = word.charCodeAt(i);
-    at += 1 + word.length;
-  }
+  putLengthPrefixed(arena, 0, words);
   return arena;
+}
+
+/** The word whose length stands at `at` of a length-prefixed arena. */
+export function prefixedWord(arena: Uint16Array, at: number): string {
+  // Words are short: one call per word is faster than a TextDecoder.
+  return String.fromCharCode.apply(
+    null,
+    arena.subarray(at + 1, at + 1 + arena[at]!) as unknown as number[],
+  );
 }
 
 /** The first `count` words of a length-prefixed arena, as strings. */
 export function prefixedWords(arena: Uint16Array, count: number): string[] {
   const words: string[] = [];
-  const decoder = new TextDecoder('utf-16le', { ignoreBOM: true });
   let at = 0;
   for (let k = 0; k < count; k++) {
     const length = arena[at];
     if (length === undefined || at + 1 + length > arena.length) {
       throw new RangeError(`a length-prefixed arena holds fewer than ${count} words`);
     }
-    words.push(decoder.decode(arena.subarray(at + 1, at + 1 + length)));
+    words.push(prefixedWord(arena, at));
     at += 1 + length;
   }
   return words;

@@ -24,14 +24,15 @@ import {
   grow,
   hashRange,
   lengthPrefixed,
+  MAX_PREFIXED_LENGTH,
+  prefixedWord,
   probeTerm,
+  putLengthPrefixed,
   type SharedTerms,
 } from '../analysis/term-table.js';
 import { StateCorruptError } from './store-schema.js';
 
 const MAGIC = Buffer.from('SWRDICT1', 'latin1');
-/** Longest term the file can hold (its length is a u16); the tokeniser's terms are far shorter. */
-const MAX_TERM_UNITS = 0xffff;
 
 /** `n` rounded up to a multiple of 8 (without 32-bit bitwise arithmetic). */
 function align8(n: number): number {
@@ -183,7 +184,7 @@ export class LanguageTerms {
   idOrAdd(term: string): number {
     const known = this.id(term);
     if (known >= 0) return known;
-    if (term.length > MAX_TERM_UNITS) throw new Error(`a term of ${term.length} characters`);
+    if (term.length > MAX_PREFIXED_LENGTH) throw new Error(`a term of ${term.length} characters`);
     const id = this.size++;
     this.added.push(term);
     this.addedIds.set(term, id);
@@ -242,12 +243,7 @@ export class LanguageTerms {
 
   term(id: number): string {
     if (id >= this.baseSize) return this.added[id - this.baseSize]!;
-    const at = this.offsets[id]!;
-    // Terms are short: one call per term is faster than a TextDecoder here.
-    return String.fromCharCode.apply(
-      null,
-      this.arena.subarray(at + 1, at + 1 + this.arena[at]!) as unknown as number[],
-    );
+    return prefixedWord(this.arena, this.offsets[id]!);
   }
 
   /** Terms with df >= minDf (and above zero), with df and cf. */
@@ -277,11 +273,7 @@ export class LanguageTerms {
     at += n * 16;
     const units = new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUnits);
     units.set(this.arena.subarray(0, this.arenaUsed));
-    let u = this.arenaUsed;
-    for (const term of this.added) {
-      units[u++] = term.length;
-      for (let i = 0; i < term.length; i++) units[u++] = term.charCodeAt(i);
-    }
+    putLengthPrefixed(units, this.arenaUsed, this.added);
     at += this.arenaUnits * 2;
     return align8(at);
   }
