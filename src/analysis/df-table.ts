@@ -23,6 +23,7 @@ import {
   grow,
   languageSalt,
   prefixedWords,
+  READ_AHEAD_BATCH,
   TermTable,
   termKey,
 } from './term-table.js';
@@ -312,9 +313,6 @@ export function rankedTerms(language: RankedLanguage, count = language.df.length
   return prefixedWords(language.arena, count);
 }
 
-/** Terms of a worker whose lookups `MergedTerms.add` reads ahead together. */
-const MERGE_BATCH = 64;
-
 /** Every worker's terms, merged: (language, term) -> merged id with the summed counts. */
 export class MergedTerms {
   /** See `TermTable.touch`. */
@@ -363,8 +361,8 @@ export class MergedTerms {
     const arena = terms.arena;
     for (let id = 0; id < size; id++) {
       // Reads ahead what the next batch of lookups will touch (see TermTable.touch).
-      if (id % MERGE_BATCH === 0) {
-        const batch = Math.min(MERGE_BATCH, size - id);
+      if (id % READ_AHEAD_BATCH === 0) {
+        const batch = Math.min(READ_AHEAD_BATCH, size - id);
         this.touched ^= table.touch(keys.subarray(id, id + batch), batch);
       }
       const li = langIndex[langOf[id]!];

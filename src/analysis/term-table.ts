@@ -293,6 +293,9 @@ export function prefixedWords(arena: Uint16Array, count: number): string[] {
   return words;
 }
 
+/** Terms whose table reads `load` and `MergedTerms.add` issue ahead together, as `touch` does. */
+export const READ_AHEAD_BATCH = 64;
+
 /** Longest word a table stores (the tokeniser drops longer ones): the length field's range. */
 const MAX_LENGTH = 0xff;
 /** Ends each word in the arena: `load` checks it, which catches offsets that miss a word's end. */
@@ -472,8 +475,9 @@ export class TermTable {
     let sum = 0;
     for (let id = 0; id < size; id++) {
       // The slots of the next batch of terms are read ahead together, their misses overlapping.
-      if (id % 64 === 0) {
-        for (let k = id; k < id + 64 && k < size; k++) sum += slots[2 * (keys[k]! & mask) + 1]!;
+      if (id % READ_AHEAD_BATCH === 0) {
+        const batchEnd = Math.min(id + READ_AHEAD_BATCH, size);
+        for (let k = id; k < batchEnd; k++) sum += slots[2 * (keys[k]! & mask) + 1]!;
       }
       const offset = offsets[id]!;
       const length = lengths[id]!;
