@@ -119,6 +119,8 @@ export interface AnalyzeResult {
   readonly samples: readonly BadSample[];
   /** Delta mode: the changed documents, live and deleted. */
   readonly changes: readonly ChangedDocument[];
+  /** The task's chunk buffer, transferred back so that the reader can read into it again. */
+  readonly buffer: ArrayBufferLike;
 }
 
 /** One worker's terms, by local id (dense from 0, all languages together), with their counts. */

@@ -114,7 +114,7 @@ function changedDocument(id: string, lang: string, updatedAtMs: number): Changed
   };
 }
 
-function analyze(task: AnalyzeTask): AnalyzeResult {
+function analyze(task: AnalyzeTask): unknown {
   const bad: Partial<Record<BadReason, number>> = {};
   const samples: BadSample[] = [];
   const changes: ChangedDocument[] = [];
@@ -199,7 +199,9 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     task.format === 'bson'
       ? scanBsonChunk(task.chunk, onDocument)
       : scanChunk(task.chunk, onDocument, skip);
-  return {
+  // Nothing analysed keeps a view of the chunk: its buffer goes back to be read into again.
+  const buffer = task.chunk.buffer;
+  const result: AnalyzeResult = {
     kind: 'analyze',
     workerId,
     lines,
@@ -211,7 +213,9 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     bad,
     samples,
     changes,
+    buffer,
   };
+  return transferring(result, [buffer]);
 }
 
 function waitForAllWorkers(task: {
