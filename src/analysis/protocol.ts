@@ -1,7 +1,8 @@
 /**
- * Messages between the job and the analysis workers. Chunks travel as transferred buffers and
- * term tables come back as transferred typed arrays (the terms' characters in one arena), so
- * neither direction pays for structured cloning of many small objects.
+ * Messages between the job and the analysis workers. A corpus file is handed out as byte ranges
+ * the workers read themselves; other chunks travel as transferred buffers, and term tables come
+ * back as transferred typed arrays (the terms' characters in one arena), so neither direction
+ * pays for structured cloning of many small objects.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { FieldNames } from '../config/types.js';
@@ -38,12 +39,27 @@ export interface WorkerSettings {
   readonly dictionary?: readonly SharedTerms[] | null;
 }
 
-export interface AnalyzeTask {
-  readonly kind: 'analyze';
-  /** `ndjson`: whole UTF-8 lines ending at a line boundary; `bson`: whole BSON documents. */
-  readonly format: 'ndjson' | 'bson';
-  readonly chunk: Uint8Array;
-}
+export type AnalyzeTask =
+  | {
+      readonly kind: 'analyze';
+      /** `ndjson`: whole UTF-8 lines ending at a line boundary; `bson`: whole BSON documents. */
+      readonly format: 'ndjson' | 'bson';
+      /** Transferred to the worker. */
+      readonly chunk: Uint8Array;
+    }
+  | {
+      readonly kind: 'analyze';
+      /** The NDJSON lines that start in a range of the corpus file, read by the worker. */
+      readonly format: 'range';
+      /** As corpus/ndjson-range.ts's `LineRange` describes it (analysis may not import it). */
+      readonly range: {
+        readonly fd: number;
+        readonly start: number;
+        readonly end: number;
+        readonly size: number;
+        readonly maxLineBytes: number;
+      };
+    };
 
 interface BarrierTask {
   /** One Int32 counter; every worker waits on it so that each takes exactly one such task. */
@@ -119,8 +135,6 @@ export interface AnalyzeResult {
   readonly samples: readonly BadSample[];
   /** Delta mode: the changed documents, live and deleted. */
   readonly changes: readonly ChangedDocument[];
-  /** The task's chunk buffer, transferred back so that the reader can read into it again. */
-  readonly buffer: ArrayBufferLike;
 }
 
 /** One worker's terms, by local id (dense from 0, all languages together), with their counts. */

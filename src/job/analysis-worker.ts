@@ -30,6 +30,7 @@ import { sortTermCounts } from '../analysis/term-ids.js';
 import { DocumentTerms, type SharedTerms, sharedTermIds } from '../analysis/term-table.js';
 import { TimePrefilter } from '../analysis/time-prefilter.js';
 import { addTermRanges, languageVariants, normalizeLanguage } from '../analysis/tokenizer.js';
+import { ReadBuffer, readLineRange } from '../corpus/ndjson-range.js';
 import { FileRecordBlocks } from '../state/record-spill.js';
 
 const workerId = randomUUID();
@@ -47,6 +48,8 @@ const NO_TERMS = new Uint32Array(0);
 const dictionary = new Map<string, SharedTerms>(
   (settings.dictionary ?? []).map((language) => [language.lang, language]),
 );
+/** The block a range of the corpus file is read into, kept from one task to the next. */
+const readBuffer = new ReadBuffer();
 let knownIds = new Uint32Array(512);
 let knownTfs = new Uint32Array(512);
 let idScratch = new Int32Array(512);
@@ -114,7 +117,7 @@ function changedDocument(id: string, lang: string, updatedAtMs: number): Changed
   };
 }
 
-function analyze(task: AnalyzeTask): unknown {
+function analyze(task: AnalyzeTask): AnalyzeResult {
   const bad: Partial<Record<BadReason, number>> = {};
   const samples: BadSample[] = [];
   const changes: ChangedDocument[] = [];
@@ -195,13 +198,26 @@ function analyze(task: AnalyzeTask): unknown {
       counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
     }
   };
-  const lines =
-    task.format === 'bson'
-      ? scanBsonChunk(task.chunk, onDocument)
-      : scanChunk(task.chunk, onDocument, skip);
-  // Nothing analysed keeps a view of the chunk: its buffer goes back to be read into again.
-  const buffer = task.chunk.buffer;
-  const result: AnalyzeResult = {
+  let lines = 0;
+  if (task.format === 'range') {
+    readLineRange(
+      task.range,
+      readBuffer,
+      (block) => {
+        const before = lines;
+        lines += scanChunk(block, (line, value) => onDocument(before + line, value), skip);
+      },
+      () => {
+        lines++;
+        reject('lineTooLong', lines, null);
+      },
+    );
+  } else if (task.format === 'bson') {
+    lines = scanBsonChunk(task.chunk, onDocument);
+  } else {
+    lines = scanChunk(task.chunk, onDocument, skip);
+  }
+  return {
     kind: 'analyze',
     workerId,
     lines,
@@ -213,9 +229,7 @@ function analyze(task: AnalyzeTask): unknown {
     bad,
     samples,
     changes,
-    buffer,
   };
-  return transferring(result, [buffer]);
 }
 
 function waitForAllWorkers(task: {

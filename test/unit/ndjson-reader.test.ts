@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChunkBuffers, readNdjsonChunks } from '../../src/corpus/ndjson-reader.js';
+import { readNdjsonChunks } from '../../src/corpus/ndjson-reader.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -90,89 +90,5 @@ describe('readNdjsonChunks', () => {
   it('reports an overlong last line without a newline', async () => {
     const items = await collect(`{"a":1}\n${'z'.repeat(3000)}`, 256, 1000);
     expect(text(items)).toBe('{"a":1}\n<skipped 3000>\n');
-  });
-
-  it('reads into buffers handed back, without changing a byte of what it returns', async () => {
-    const path = join(dir, 'recycled.ndjson');
-    const lines = Array.from({ length: 300 }, (_, i) =>
-      JSON.stringify({ i, t: 'é'.repeat(i % 41) }),
-    );
-    // An overlong line and a long one in the middle, and no newline at the end.
-    const content = `${lines.slice(0, 150).join('\n')}\n${'q'.repeat(700)}\n${'r'.repeat(400)}\n${lines.slice(150).join('\n')}`;
-    await writeFile(path, content);
-    const buffers = new ChunkBuffers(64 + 200, 2);
-    const seenBuffers = new Set<ArrayBufferLike>();
-    let seen = '';
-    let chunks = 0;
-    for await (const item of readNdjsonChunks(path, {
-      chunkBytes: 64,
-      maxLineBytes: 500,
-      buffers,
-    })) {
-      if (item.kind === 'overlongLine') {
-        seen += `<skipped ${item.bytes}>\n`;
-        continue;
-      }
-      chunks++;
-      seenBuffers.add(item.bytes.buffer);
-      seen += Buffer.from(item.bytes).toString('utf8');
-      buffers.give(item.bytes.buffer);
-    }
-    const expected = `${lines.slice(0, 150).join('\n')}\n<skipped 700>\n${'r'.repeat(400)}\n${lines.slice(150).join('\n')}`;
-    expect(seen).toBe(expected);
-    // Every ordinary read reuses the one buffer handed back; only the 400-byte line needs larger.
-    expect(chunks).toBeGreaterThan(100);
-    expect(seenBuffers.size).toBeLessThanOrEqual(3);
-  });
-  it('never hands out again a buffer it returned a chunk of', async () => {
-    const path = join(dir, 'kept.ndjson');
-    const content = `${Array.from({ length: 120 }, (_, i) => `{"i":${i},"t":"${'k'.repeat(i)}"}`).join('\n')}\n`;
-    await writeFile(path, content);
-    const buffers = new ChunkBuffers(128, 4);
-    // The consumer keeps every chunk and hands nothing back.
-    const kept: Uint8Array[] = [];
-    for await (const item of readNdjsonChunks(path, {
-      chunkBytes: 64,
-      maxLineBytes: 1000,
-      buffers,
-    })) {
-      if (item.kind === 'chunk') kept.push(item.bytes);
-    }
-    expect(new Set(kept.map((bytes) => bytes.buffer)).size).toBe(kept.length);
-    expect(kept.map((bytes) => Buffer.from(bytes).toString('utf8')).join('')).toBe(content);
-  });
-});
-
-describe('ChunkBuffers', () => {
-  it('hands out a view of the asked size, of a buffer at least as large as its capacity', () => {
-    const buffers = new ChunkBuffers(128, 2);
-    const small = buffers.take(10);
-    expect(small.byteLength).toBe(10);
-    expect(small.buffer.byteLength).toBe(128);
-    const large = buffers.take(300);
-    expect(large.byteLength).toBe(300);
-    expect(large.buffer.byteLength).toBe(300);
-  });
-
-  it('reuses a buffer handed back only for a size it can hold', () => {
-    const buffers = new ChunkBuffers(128, 2);
-    const first = buffers.take(100);
-    buffers.give(first.buffer);
-    expect(buffers.take(200).buffer).not.toBe(first.buffer);
-    expect(buffers.take(120).buffer).toBe(first.buffer);
-  });
-
-  it('keeps at most its limit, and ignores a buffer transferred away', () => {
-    const buffers = new ChunkBuffers(16, 1);
-    const a = buffers.take(16);
-    const b = buffers.take(16);
-    buffers.give(a.buffer);
-    buffers.give(b.buffer);
-    expect(buffers.take(16).buffer).toBe(a.buffer);
-    expect(buffers.take(16).buffer).not.toBe(b.buffer);
-    const c = buffers.take(16);
-    structuredClone(c.buffer, { transfer: [c.buffer as ArrayBuffer] });
-    buffers.give(c.buffer);
-    expect(buffers.take(16).buffer).not.toBe(c.buffer);
   });
 });
