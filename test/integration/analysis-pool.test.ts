@@ -1,8 +1,10 @@
 /**
  * The analysis pool's full count, in process against the built worker: every document reaches
  * the state exactly once, in pieces, with its terms; the workers' record files are gone after;
- * a failing consumer or an abort during the encoding ends the count with that error.
+ * a failing consumer or an abort during the encoding ends the count with that error. A corpus
+ * file read in ranges by the workers gives what the same bytes streamed through a pipe give.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,5 +151,83 @@ describe('analyzeCorpus, full count', () => {
         onDocuments: () => controller.abort(new Error('deadline passed')),
       }),
     ).rejects.toThrow('deadline passed');
+  });
+});
+
+describe('analyzeCorpus, a file in ranges against a pipe', () => {
+  it('counts the same documents and reports the same bad lines at the same line numbers', async () => {
+    // Good lines, with a byte order mark, a blank line, CRLF, bad JSON, an overlong line (the
+    // limit is 6 x 1 KB + 64 KB) and a last line without its newline.
+    const good = (i: number) =>
+      JSON.stringify({
+        _id: `g${i}`,
+        lang: 'en',
+        text: `the ${letters(i)} and ${letters(i * 7)} of it`,
+        updatedAt: new Date(Date.UTC(2026, 0, 1) + i).toISOString(),
+      });
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      if (i === 50) lines.push('');
+      if (i === 120) lines.push('{"_id": "broken",');
+      // Longer than a worker's read block as well, so that neither reader holds it whole.
+      if (i === 200) lines.push(`{"_id":"huge","text":"${'x'.repeat(600 * 1024)}"}`);
+      lines.push(i % 9 === 0 ? `${good(i)}\r` : good(i));
+    }
+    const content = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines.join('\n'))]);
+    const file = join(dir, 'mixed.ndjson');
+    await writeFile(file, content);
+    const fifo = join(dir, 'mixed.fifo');
+    execFileSync('mkfifo', [fifo]);
+
+    const settings: WorkerSettings = {
+      fields: {
+        id: '_id',
+        lang: 'lang',
+        text: ['text'],
+        updatedAt: 'updatedAt',
+        deleted: 'deletedAt',
+      },
+      maxDocumentBytes: 1024,
+      mode: 'full',
+      keepRecords: false,
+      recordDir: null,
+      windowStartMs: null,
+      windowEndMs: Date.UTC(2027, 0, 1),
+      detectLanguage: false,
+      languageVariants: [],
+    };
+    const analyse = async (path: string) => {
+      let ranked: RankedLanguage[] = [];
+      const { stats } = await pool.analyzeCorpus({
+        input: { kind: 'file', path },
+        settings,
+        workers: 2,
+        // Ranges far smaller than the overlong line, which then runs through several of them.
+        chunkBytes: 4096,
+        signal: new AbortController().signal,
+        onRanked: (languages) => {
+          ranked = [...languages];
+        },
+      });
+      return {
+        stats,
+        terms: ranked.map((language) => [language.lang, language.n, rankedTerms(language)]),
+      };
+    };
+    const fromFile = await analyse(file);
+    const writer = writeFile(fifo, content);
+    const fromPipe = await analyse(fifo);
+    await writer;
+
+    expect(fromFile.stats.counted).toBe(400);
+    expect(fromFile.stats.lines).toBe(403);
+    expect(fromFile.stats.bad.invalidJson).toBe(1);
+    expect(fromFile.stats.bad.lineTooLong).toBe(1);
+    expect(fromFile.stats.samples.map((sample) => [sample.reason, sample.line])).toEqual([
+      ['invalidJson', 122],
+      ['lineTooLong', 203],
+    ]);
+    expect(fromPipe.stats).toEqual({ ...fromFile.stats, bytes: fromPipe.stats.bytes });
+    expect(fromPipe.terms).toEqual(fromFile.terms);
   });
 });
