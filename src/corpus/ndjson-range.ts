@@ -80,7 +80,8 @@ export function readLineRange(
     pos = 0;
   } else {
     // The line holding byte start-1 belongs to an earlier range, up to its newline.
-    pos = lineStartFrom(fd, buffer, start - 1, end, blockBytes);
+    const nl = newlineFrom(fd, buffer, start - 1, end, blockBytes);
+    pos = nl === -1 ? end : nl + 1;
   }
   const first = pos;
   while (pos < end) {
@@ -119,24 +120,23 @@ function startsWithBom(fd: number, buffer: ReadBuffer, size: number): boolean {
   return head[0] === BOM[0] && head[1] === BOM[1] && head[2] === BOM[2];
 }
 
-/** The position after the first newline at or after `from` (the range's `end` if none before). */
-function lineStartFrom(
+/** Where the first newline in [from, end) of the file is, or -1. */
+function newlineFrom(
   fd: number,
   buffer: ReadBuffer,
   from: number,
   end: number,
   blockBytes: number,
 ): number {
-  let pos = from;
-  while (pos < end) {
+  for (let pos = from; pos < end; ) {
     const block = buffer.ensure(blockBytes);
     const want = Math.min(blockBytes, end - pos);
     readFully(fd, block, want, pos);
     const nl = block.indexOf(NEWLINE);
-    if (nl !== -1 && nl < want) return pos + nl + 1;
+    if (nl !== -1 && nl < want) return pos + nl;
     pos += want;
   }
-  return end;
+  return -1;
 }
 
 /**
@@ -170,18 +170,11 @@ function longLine(
     return pos + nl + 1;
   }
   // Overlong: find its end without holding it.
-  let at = pos + room;
-  while (at < size) {
-    const block = buffer.ensure(blockBytes);
-    const want = Math.min(blockBytes, size - at);
-    readFully(fd, block, want, at);
-    const next = block.indexOf(NEWLINE);
-    if (next !== -1 && next < want) {
-      onOverlong(at + next - pos);
-      return at + next + 1;
-    }
-    at += want;
+  const end = newlineFrom(fd, buffer, pos + room, size, blockBytes);
+  if (end === -1) {
+    onOverlong(size - pos);
+    return size;
   }
-  onOverlong(size - pos);
-  return size;
+  onOverlong(end - pos);
+  return end + 1;
 }
