@@ -56,10 +56,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function fullCount(
-  options: Partial<Pool.AnalyzeOptions> & { recordDir: string },
-): Promise<{ ranked: RankedLanguage[]; pieces: EncodedDocuments[] }> {
-  const settings: WorkerSettings = {
+/** A full count's worker settings for this corpus's fields, with `overrides`. */
+function fullSettings(overrides: Partial<WorkerSettings>): WorkerSettings {
+  return {
     fields: {
       id: '_id',
       lang: 'lang',
@@ -70,12 +69,19 @@ async function fullCount(
     maxDocumentBytes: 1 << 20,
     mode: 'full',
     keepRecords: true,
-    recordDir: options.recordDir,
+    recordDir: null,
     windowStartMs: null,
     windowEndMs: Date.UTC(2027, 0, 1),
     detectLanguage: false,
     languageVariants: [],
+    ...overrides,
   };
+}
+
+async function fullCount(
+  options: Partial<Pool.AnalyzeOptions> & { recordDir: string },
+): Promise<{ ranked: RankedLanguage[]; pieces: EncodedDocuments[] }> {
+  const settings = fullSettings({ recordDir: options.recordDir });
   let ranked: RankedLanguage[] = [];
   const pieces: EncodedDocuments[] = [];
   await pool.analyzeCorpus({
@@ -179,23 +185,7 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
     const fifo = join(dir, 'mixed.fifo');
     execFileSync('mkfifo', [fifo]);
 
-    const settings: WorkerSettings = {
-      fields: {
-        id: '_id',
-        lang: 'lang',
-        text: ['text'],
-        updatedAt: 'updatedAt',
-        deleted: 'deletedAt',
-      },
-      maxDocumentBytes: 1024,
-      mode: 'full',
-      keepRecords: false,
-      recordDir: null,
-      windowStartMs: null,
-      windowEndMs: Date.UTC(2027, 0, 1),
-      detectLanguage: false,
-      languageVariants: [],
-    };
+    const settings = fullSettings({ maxDocumentBytes: 1024, keepRecords: false });
     const analyse = async (path: string) => {
       let ranked: RankedLanguage[] = [];
       const { stats } = await pool.analyzeCorpus({

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileShrankError, ReadBuffer, readLineRange } from '../../src/corpus/ndjson-range.js';
+import { prng } from '../support/corpus.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -12,17 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * What a reader must deliver: the lines in order, each overlong one as a marker. A line is read
@@ -91,7 +81,7 @@ function cuts(size: number, random: () => number, mean: number): number[] {
 
 describe('readLineRange', () => {
   it('delivers every line exactly once, whatever the ranges and blocks', () => {
-    const random = mulberry32(7);
+    const random = prng(7);
     for (let round = 0; round < 200; round++) {
       const parts: Buffer[] = [];
       if (round % 5 === 0) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
