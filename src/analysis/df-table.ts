@@ -10,14 +10,7 @@
  * so that it can re-encode its documents. Pure data structures.
  */
 import type { EncodedDocuments, WorkerTerms } from './protocol.js';
-import {
-  ByteWriter,
-  getFloat64,
-  getString,
-  getVarint,
-  sortTermCounts,
-  varintEnd,
-} from './term-ids.js';
+import { ByteWriter, getFloat64, getString, getVarint, varintEnd } from './term-ids.js';
 import {
   type DocumentTerms,
   grow,
@@ -251,8 +244,7 @@ export class FullCounter {
             tfs[i] = 1;
           }
         }
-        sortTermCounts(ids, tfs, count);
-        out.writeTermCounts(ids, tfs, count);
+        out.writeSortedTermCounts(ids, tfs, count);
         ends[at] = out.length;
         doc++;
         if (out.length >= pieceBytes) flush();

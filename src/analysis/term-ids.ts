@@ -176,6 +176,45 @@ export class ByteWriter {
     this.length = at;
   }
 
+  /**
+   * `writeTermCounts` of the distinct `ids[0..count)` in any order, sorted on the way: the same
+   * bytes as `sortTermCounts` followed by `writeTermCounts`, for about a sixth less work on a
+   * document's few hundred terms, as the ids are sorted with their positions packed beside them
+   * (`sortedKeys`) and the frequencies are read through those positions rather than moved.
+   * `ids` and `tfs` may be left reordered.
+   */
+  writeSortedTermCounts(ids: Uint32Array, tfs: Uint32Array, count: number): void {
+    let maxId = 0;
+    for (let i = 0; i < count; i++) if (ids[i]! > maxId) maxId = ids[i]!;
+    const bits = count < 2 ? 1 : 32 - Math.clz32(count - 1);
+    if (count < RADIX_MIN || maxId >= 2 ** (32 - bits)) {
+      sortTermCounts(ids, tfs, count);
+      this.writeTermCounts(ids, tfs, count);
+      return;
+    }
+    const keys = sortedKeys(ids, count, maxId, bits);
+    const mask = (1 << bits) - 1;
+    this.ensure(5 + count * 10);
+    const buf = this.buf;
+    let at = putVarint(buf, this.length, count);
+    let previous = -1;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i]!;
+      const id = key >>> bits;
+      const tf = tfs[key & mask]!;
+      const value = (id - previous - 1) * 2;
+      if (value < 0) throw new RangeError(`term id ${id} occurs twice`);
+      if (tf > 1) {
+        at = putVarint(buf, at, value + 1);
+        at = putVarint(buf, at, tf - 2);
+      } else {
+        at = putVarint(buf, at, value);
+      }
+      previous = id;
+    }
+    this.length = at;
+  }
+
   /** Writes a string as its UTF-8 byte length (a varint), then the bytes. */
   writeString(value: string): void {
     const size = Buffer.byteLength(value, 'utf8');
@@ -258,6 +297,53 @@ function radixSort(ids: Uint32Array, tfs: Uint32Array, count: number, maxId: num
     ids.set(fromIds.subarray(0, count));
     tfs.set(fromTfs.subarray(0, count));
   }
+}
+
+let keysA = new Uint32Array(4096);
+let keysB = new Uint32Array(4096);
+const keyHistograms = new Uint32Array(4 * 256);
+
+/**
+ * The keys id × 2^bits + position of `ids[0..count)`, sorted by an LSD radix sort over the id's
+ * bytes (as many passes as `maxId` needs); each key fits 32 bits (maxId < 2^(32 - bits)). The
+ * result is a scratch array, valid until the next call.
+ */
+function sortedKeys(ids: Uint32Array, count: number, maxId: number, bits: number): Uint32Array {
+  if (keysA.length < count) {
+    keysA = new Uint32Array(count * 2);
+    keysB = new Uint32Array(count * 2);
+  }
+  const passes = maxId < 0x100 ? 1 : maxId < 0x10000 ? 2 : maxId < 0x1000000 ? 3 : 4;
+  const h = keyHistograms;
+  h.fill(0, 0, passes * 256);
+  let from = keysA;
+  let to = keysB;
+  for (let i = 0; i < count; i++) {
+    const id = ids[i]!;
+    from[i] = (id << bits) | i;
+    h[id & 0xff]!++;
+    if (passes > 1) h[256 + ((id >>> 8) & 0xff)]!++;
+    if (passes > 2) h[512 + ((id >>> 16) & 0xff)]!++;
+    if (passes > 3) h[768 + (id >>> 24)]!++;
+  }
+  for (let pass = 0; pass < passes; pass++) {
+    const base = pass * 256;
+    const shift = bits + pass * 8;
+    let sum = 0;
+    for (let d = 0; d < 256; d++) {
+      const c = h[base + d]!;
+      h[base + d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < count; i++) {
+      const key = from[i]!;
+      to[h[base + ((key >>> shift) & 0xff)]!++] = key;
+    }
+    const swap = from;
+    from = to;
+    to = swap;
+  }
+  return from;
 }
 
 /** Positions within one document that a 64-bit sort key can carry next to a 32-bit id. */

@@ -114,6 +114,42 @@ describe('term records', () => {
     }
   });
 
+  it('writes sorted records as sorting first would, whatever the sizes of the ids and counts', () => {
+    let seed = 11;
+    const random = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    // Below 48 terms, and where id × 2^position bits would not fit 32 bits, it sorts first; else
+    // it radix-sorts packed keys in 1 to 4 passes (a few hundred terms: ids below 2^23 or 2^24).
+    for (const count of [1, 2, 47, 48, 207, 256, 257, 513, 3000]) {
+      const bits = count < 2 ? 1 : 32 - Math.clz32(count - 1);
+      for (const limit of [200, 60_000, 2 ** 24, 2 ** (32 - bits), 2 ** 31]) {
+        const distinct = new Set<number>();
+        // The largest id that still fits beside the positions, then random ones below `limit`.
+        if (limit > count) distinct.add(limit - 1);
+        while (distinct.size < Math.min(count, limit)) distinct.add(random() % limit);
+        const ids = Uint32Array.from(distinct);
+        const tfs = Uint32Array.from(ids, (id) => (id % 5 === 0 ? (id % 300) + 2 : 1));
+        const sortedIds = ids.slice();
+        const sortedTfs = tfs.slice();
+        sortTermCounts(sortedIds, sortedTfs, ids.length);
+        const expected = new ByteWriter(16);
+        expected.writeTermCounts(sortedIds, sortedTfs, ids.length);
+        const writer = new ByteWriter(16);
+        writer.writeVarint(7);
+        writer.writeSortedTermCounts(ids, tfs, ids.length);
+        expect(Buffer.from(writer.bytes().subarray(1)).equals(expected.bytes())).toBe(true);
+        expect([...readTermCounts(writer.bytes().subarray(1)).ids]).toEqual([...sortedIds]);
+      }
+    }
+    // A term twice is refused, as by writeTermCounts.
+    const twice = Uint32Array.from({ length: 100 }, (_, i) => (i === 99 ? 6 : i * 3));
+    expect(() =>
+      new ByteWriter(16).writeSortedTermCounts(twice, new Uint32Array(100).fill(1), 100),
+    ).toThrow(/twice/);
+  });
+
   it('writes strings and numbers beside the records and reads them back', () => {
     const writer = new ByteWriter(2);
     const strings = ['', 'doc-1', 'ü€😀\n', 'x'.repeat(300)];
