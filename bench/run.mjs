@@ -20,6 +20,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,7 @@ const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [o
   --publish-words N  words in the publish micro-benchmark (default 150000)
   --publish-languages K   languages they are spread over (default 50)
   --rss time|poll    peak RSS from /usr/bin/time -v (default when installed) or by polling /proc
+  --cold             do not read the corpus file into the page cache before each run
   --report FILE      print the tables of an earlier results-*.json again, and nothing else
   --profile          instead of the benchmark: one full run of the first size with the largest
                      worker count under node --cpu-prof, and the top self-time functions per thread
@@ -73,6 +75,7 @@ function parseOptions() {
         'publish-words': { type: 'string', default: '150000' },
         'publish-languages': { type: 'string', default: '50' },
         rss: { type: 'string' },
+        cold: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         report: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -110,6 +113,7 @@ function parseOptions() {
     rss: rssMethod(values.rss),
     profile: values.profile,
     report: values.report,
+    cold: values.cold,
   };
 }
 
@@ -183,6 +187,7 @@ async function oneRun({
   options,
   nodeArgs,
 }) {
+  const warmSeconds = options.cold ? null : await warmPageCache(corpus.path);
   await redis.resetSlowlog();
   const loadAverage = Number(os.loadavg()[0].toFixed(2));
   const measured = await runCli({
@@ -215,6 +220,8 @@ async function oneRun({
     wallSeconds: measured.wallSeconds,
     cpuSeconds: measured.cpuSeconds,
     peakRssBytes: measured.peakRssBytes,
+    diskReadBytes: measured.diskReadBytes,
+    warmSeconds,
     loadAverage,
     durationSeconds: r?.durationSeconds ?? null,
     documentsProcessed: r?.documentsProcessed ?? null,
@@ -233,8 +240,26 @@ async function oneRun({
   return record;
 }
 
+/**
+ * Reads `path` once so that the run reads it from the page cache. Without it, how much of the
+ * file is still cached depends on what ran before and on the kernel's reclaim (this machine's
+ * DAMON pages out page-cache memory left idle for a minute), and the runs' times with it. The
+ * run's own disk reads are recorded beside it (`diskReadBytes`). Resolves to the seconds it took.
+ */
+async function warmPageCache(path) {
+  const started = process.hrtime.bigint();
+  const file = await open(path, 'r');
+  try {
+    const block = Buffer.allocUnsafe(8 << 20);
+    while ((await file.read(block, 0, block.length, null)).bytesRead > 0) {}
+  } finally {
+    await file.close();
+  }
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
 function describeRun(r) {
-  return `${fmt(r.wallSeconds, 2)} s wall, ${fmt(r.cpuSeconds, 2)} s CPU, ${fmt(r.documentsProcessed / r.wallSeconds, 0)} docs/s, load ${r.loadAverage}, analyze ${fmt(r.phases.analyze, 2)} s, RSS ${fmt(r.peakRssBytes / 1e6, 0)} MB, mode ${r.mode}`;
+  return `${fmt(r.wallSeconds, 2)} s wall, ${fmt(r.cpuSeconds, 2)} s CPU, ${fmt(r.documentsProcessed / r.wallSeconds, 0)} docs/s, load ${r.loadAverage}, analyze ${fmt(r.phases.analyze, 2)} s, RSS ${fmt(r.peakRssBytes / 1e6, 0)} MB, read from disk ${r.diskReadBytes === null ? '?' : fmt(r.diskReadBytes / 1e6, 0)} MB, mode ${r.mode}`;
 }
 
 async function prepareCorpora(options) {

@@ -5,6 +5,9 @@
 // Peak RSS comes from GNU time (`/usr/bin/time -v`, Debian package `time`), which reads the
 // kernel's ru_maxrss when the process exits. Without it, /proc/<pid>/status VmHWM (the kernel's
 // own high-water mark) is polled every 100 ms; a peak in the last 100 ms before exit may be missed.
+//
+// The bytes the process read from the disk (rather than from the page cache) come from the same
+// place: GNU time's "File system inputs" (512-byte blocks), or /proc/<pid>/io read_bytes polled.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +32,8 @@ export function rssMethod(requested) {
 
 /**
  * Runs `node [nodeArgs] bin/stopword-refresh run [args]`. Resolves to
- * { exitCode, wallSeconds, cpuSeconds (user + system, all threads), peakRssBytes, result (the
- * parsed JobResult or null), stderrTail }. CPU time is what a shared machine disturbs least.
+ * { exitCode, wallSeconds, cpuSeconds (user + system, all threads), peakRssBytes, diskReadBytes,
+ * result (the parsed JobResult or null), stderrTail }. CPU time is what a shared machine disturbs least.
  */
 export function runCli({ root, args, env, method, nodeArgs = [] }) {
   const command = [...nodeArgs, join(root, 'bin/stopword-refresh'), 'run', ...args];
@@ -55,11 +58,13 @@ export function runCli({ root, args, env, method, nodeArgs = [] }) {
     });
     let polledPeak = 0;
     let polledCpu = null;
+    let polledDisk = null;
     const poll =
       method === 'poll'
         ? setInterval(() => {
             polledPeak = Math.max(polledPeak, statusKb(child.pid, 'VmHWM') * 1024);
             polledCpu = cpuTicks(child.pid) ?? polledCpu;
+            polledDisk = diskReadBytes(child.pid) ?? polledDisk;
           }, POLL_MS)
         : null;
     child.once('error', reject);
@@ -69,6 +74,7 @@ export function runCli({ root, args, env, method, nodeArgs = [] }) {
       if (poll !== null) clearInterval(poll);
       let peakRssBytes = polledPeak || null;
       let cpuSeconds = polledCpu === null ? null : polledCpu / USER_HZ;
+      let diskBytes = polledDisk;
       if (timeFile !== null) {
         const report = existsSync(timeFile) ? readFileSync(timeFile, 'utf8') : '';
         const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
@@ -76,6 +82,8 @@ export function runCli({ root, args, env, method, nodeArgs = [] }) {
         const user = /User time \(seconds\): ([\d.]+)/.exec(report);
         const system = /System time \(seconds\): ([\d.]+)/.exec(report);
         cpuSeconds = user === null || system === null ? null : Number(user[1]) + Number(system[1]);
+        const inputs = /File system inputs: (\d+)/.exec(report);
+        diskBytes = inputs === null ? null : Number(inputs[1]) * 512;
         rmSync(join(timeFile, '..'), { recursive: true, force: true });
       }
       const text = Buffer.concat(stdout).toString('utf8');
@@ -91,6 +99,7 @@ export function runCli({ root, args, env, method, nodeArgs = [] }) {
         wallSeconds,
         cpuSeconds,
         peakRssBytes,
+        diskReadBytes: diskBytes,
         result,
         stderrTail: stderr.slice(-2000),
       });
@@ -105,6 +114,16 @@ function cpuTicks(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+// Bytes the process has had read from storage so far; null once it is gone.
+function diskReadBytes(pid) {
+  try {
+    const match = /^read_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match === null ? null : Number(match[1]);
   } catch {
     return null;
   }

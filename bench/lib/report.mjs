@@ -61,6 +61,8 @@ export function summarise(runs, corpora) {
         phases: Object.fromEntries(phaseNames(ok).map((p) => [p, m((r) => r.phases[p] ?? null)])),
         peakRssBytes: m((r) => r.peakRssBytes),
         peakRssBytesMax: Math.max(0, ...ok.map((r) => r.peakRssBytes ?? 0)) || null,
+        // Read from the disk rather than the page cache; near zero when the corpus was warmed.
+        diskReadBytes: m((r) => r.diskReadBytes ?? null),
         redisLongestCommandMs: m((r) => r.redis.ms),
         state: stateFigures(ok, corpus.meanDistinctTerms),
         wallSecondsAll: all.map((r) => r.wallSeconds),
