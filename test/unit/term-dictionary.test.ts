@@ -207,4 +207,24 @@ describe('TermDictionary', () => {
     expect(() => decoded.index()).toThrow(/a term is stored twice/);
     expect(() => decoded.get('en')!.id('the')).toThrow(/a term is stored twice/);
   });
+
+  it('finds every term of a large language, and a term stored twice anywhere in it', () => {
+    // The lookup table is built by batches of terms: a term twice within one batch or in two
+    // batches is refused alike, and every id is found again.
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}`);
+    const counts = words.map(() => 1);
+    const all = LanguageTerms.fromTerms('en', words, counts, counts);
+    all.index();
+    for (let id = 0; id < words.length; id++) expect(all.id(words[id]!)).toBe(id);
+    expect(all.id('absent')).toBe(-1);
+    for (const [first, second] of [
+      [70, 71],
+      [5, 2900],
+    ] as const) {
+      const doubled = [...words];
+      doubled[second] = doubled[first]!;
+      const language = LanguageTerms.fromTerms('en', doubled, counts, counts);
+      expect(() => language.index()).toThrow(/dictionary en: a term is stored twice/);
+    }
+  });
 });
