@@ -229,6 +229,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     } else {
       deltaStore = plan.store;
       result.window.from = plan.from.toISOString();
+      const readAhead = plan.store.readAhead;
+      if (readAhead !== null) {
+        logger.info(
+          { bytes: readAhead.bytesRead, seconds: round(readAhead.seconds) },
+          'state database was not in the page cache: read through before its check',
+        );
+      }
     }
     logger.info(
       { mode: plan.mode, from: result.window.from, to: result.window.to },

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { insertRows } from './bulk-insert.js';
 import { DeltaTransaction } from './delta-transaction.js';
-import { quickCheck } from './integrity-check.js';
+import { quickCheck, type ReadAhead } from './integrity-check.js';
 import {
   CheckpointCorruptError,
   DICTIONARY_FILE,
@@ -62,6 +62,8 @@ export class DfStore {
   private dictionaryFile: string | null;
   /** In memory; null after a rolled-back transaction changed it, until read again. */
   private dictionary: TermDictionary | null;
+  /** How the database was read through before its check, found out of the page cache (`open`). */
+  readAhead: ReadAhead | null = null;
 
   private constructor(
     db: Database.Database,
@@ -84,6 +86,7 @@ export class DfStore {
     let check: Promise<string> | undefined;
     let name: string | null = null;
     let dictionary: TermDictionary;
+    let readAhead: ReadAhead | null = null;
     try {
       db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = DELETE');
@@ -97,7 +100,9 @@ export class DfStore {
           found,
         );
       }
-      check = quickCheck(db, path);
+      check = quickCheck(db, path, undefined, (found) => {
+        readAhead = found;
+      });
       const named = getMeta(db, 'dictionary');
       if (typeof named !== 'string' || !DICTIONARY_FILE.test(named)) {
         throw new Error('it names no dictionary file');
@@ -117,7 +122,9 @@ export class DfStore {
         cause: error,
       });
     }
-    return new DfStore(db, path, name, dictionary);
+    const store = new DfStore(db, path, name, dictionary);
+    store.readAhead = readAhead;
+    return store;
   }
 
   /** Creates an empty store for a full count. */

@@ -1,9 +1,10 @@
+import * as fs from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quickCheck } from '../../src/state/integrity-check.js';
+import { quickCheck, type ReadAhead, readAheadIfCold } from '../../src/state/integrity-check.js';
 
 let dir: string;
 
@@ -56,6 +57,45 @@ describe('quickCheck', () => {
       }
     });
   }
+
+  for (const [where, inlineBelow] of [
+    ['on a thread of its own', 0],
+    ['inline', Number.POSITIVE_INFINITY],
+  ] as const) {
+    it(`reads a database through before checking it when its pages are slow to read, ${where}`, async () => {
+      const path = await database(`read-ahead-${inlineBelow}.sqlite`, false);
+      const size = fs.statSync(path).size;
+      const db = new Database(path, { fileMustExist: true });
+      try {
+        // A threshold below any read's time: every sampled page counts as read from the disk.
+        const heard: ReadAhead[] = [];
+        expect(await quickCheck(db, path, inlineBelow, (r) => heard.push(r), -1)).toBe('ok');
+        expect(heard).toHaveLength(1);
+        expect(heard[0]!.bytesRead).toBe(size);
+        expect(heard[0]!.slowSamples).toBe(32);
+        // One above any: the file counts as cached and is not read through.
+        const none: ReadAhead[] = [];
+        expect(await quickCheck(db, path, inlineBelow, (r) => none.push(r), 1e12)).toBe('ok');
+        expect(none).toEqual([]);
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  it('reads through only when a quarter of the sampled pages are slow', async () => {
+    const path = await database('sampled.sqlite', false);
+    const size = fs.statSync(path).size;
+    const cold = readAheadIfCold(fs, path, 8, -1);
+    expect(cold.slowSamples).toBe(8);
+    expect(cold.bytesRead).toBe(size);
+    const warm = readAheadIfCold(fs, path, 8, 1e12);
+    expect(warm).toMatchObject({ slowSamples: 0, bytesRead: 0 });
+    // An empty file has nothing to sample or read.
+    const empty = join(dir, 'empty.sqlite');
+    await writeFile(empty, '');
+    expect(readAheadIfCold(fs, empty, 8, -1)).toMatchObject({ slowSamples: 0, bytesRead: 0 });
+  });
 
   it('rejects when the database cannot be opened at all', async () => {
     const path = await database('gone.sqlite', false);
