@@ -13,10 +13,12 @@
  * 0.5 s warm, while reading the file from start to end took 0.2-0.8 s. So the database is first
  * read through in file order when a sample of its pages shows it is not cached
  * (`readAheadIfCold`); warm, the sample costs well under a millisecond. The delta run's own reads
- * of changed documents then find their pages cached too.
+ * of changed documents then find their pages cached too. A database larger than half the
+ * machine's memory is not read through: it would push its own first pages out of the cache.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
@@ -38,19 +40,23 @@ export interface ReadAhead {
 
 /**
  * Reads `path` from start to end, in 8 MB blocks, when at least a quarter of `samples` 4 KB
- * reads spread over it take longer than `coldReadNs` each. Self-contained (it takes `fs` as an
- * argument) so that the check's thread, which runs it as source text, needs no module of ours.
+ * reads spread over it take longer than `coldReadNs` each, unless it is larger than `maxBytes`
+ * (a file the page cache cannot hold whole would evict its own beginning before the check got
+ * there). Self-contained (it takes `fs` as an argument) so that the check's thread, which runs
+ * it as source text, needs no module of ours.
  */
 export function readAheadIfCold(
   fsModule: typeof fs,
   path: string,
   samples: number,
   coldReadNs: number,
+  maxBytes: number,
 ): ReadAhead {
   const started = process.hrtime.bigint();
   const fd = fsModule.openSync(path, 'r');
   try {
     const size = fsModule.fstatSync(fd).size;
+    if (size > maxBytes) return { slowSamples: 0, bytesRead: 0, seconds: 0 };
     const page = Buffer.allocUnsafe(4096);
     let slowSamples = 0;
     for (let i = 0; i < samples && size > 0; i++) {
@@ -74,6 +80,11 @@ export function readAheadIfCold(
   }
 }
 
+/** The largest database read through: half the machine's memory. */
+function maxReadAheadBytes(): number {
+  return Math.floor(totalmem() / 2);
+}
+
 const require = createRequire(import.meta.url);
 
 // Plain CommonJS evaluated in the worker, so that it needs no file of its own next to the
@@ -84,7 +95,7 @@ const Database = require(workerData.driver);
 const readAheadIfCold = ${readAheadIfCold.toString()};
 let db;
 try {
-  const readAhead = readAheadIfCold(require('node:fs'), workerData.path, workerData.samples, workerData.coldReadNs);
+  const readAhead = readAheadIfCold(require('node:fs'), workerData.path, workerData.samples, workerData.coldReadNs, workerData.maxReadAheadBytes);
   db = new Database(workerData.path, { readonly: true, fileMustExist: true });
   parentPort.postMessage({ result: String(db.pragma('quick_check', { simple: true })), readAhead });
 } catch (error) {
@@ -111,7 +122,7 @@ export function quickCheck(
   };
   try {
     if (fs.statSync(path).size < inlineBelow) {
-      reportReadAhead(readAheadIfCold(fs, path, SAMPLE_PAGES, coldReadNs));
+      reportReadAhead(readAheadIfCold(fs, path, SAMPLE_PAGES, coldReadNs, maxReadAheadBytes()));
       return Promise.resolve(String(db.pragma('quick_check', { simple: true })));
     }
   } catch (error) {
@@ -125,6 +136,7 @@ export function quickCheck(
         path,
         samples: SAMPLE_PAGES,
         coldReadNs,
+        maxReadAheadBytes: maxReadAheadBytes(),
       },
     });
     let answered = false;

@@ -83,18 +83,41 @@ describe('quickCheck', () => {
     });
   }
 
-  it('reads through only when a quarter of the sampled pages are slow', async () => {
+  it('reads through only when a quarter of the sampled pages are slow and the file fits', async () => {
     const path = await database('sampled.sqlite', false);
     const size = fs.statSync(path).size;
-    const cold = readAheadIfCold(fs, path, 8, -1);
+    const cold = readAheadIfCold(fs, path, 8, -1, size);
     expect(cold.slowSamples).toBe(8);
     expect(cold.bytesRead).toBe(size);
-    const warm = readAheadIfCold(fs, path, 8, 1e12);
+    const warm = readAheadIfCold(fs, path, 8, 1e12, size);
     expect(warm).toMatchObject({ slowSamples: 0, bytesRead: 0 });
+    // A quarter of the samples slow is enough; fewer is not. Here the first `slow` sampled reads
+    // take over 20 ms each, against a threshold of 10 ms.
+    for (const [slow, readThrough] of [
+      [1, false],
+      [2, true],
+    ] as const) {
+      let sampled = 0;
+      const slowFs = {
+        ...fs,
+        readSync: (...args: Parameters<typeof fs.readSync>) => {
+          if (args[1] !== undefined && (args[1] as Buffer).length === 4096 && sampled++ < slow) {
+            const until = process.hrtime.bigint() + 20_000_000n;
+            while (process.hrtime.bigint() < until) {}
+          }
+          return fs.readSync(...args);
+        },
+      } as typeof fs;
+      const result = readAheadIfCold(slowFs, path, 8, 10_000_000, size);
+      expect(result.slowSamples).toBe(slow);
+      expect(result.bytesRead).toBe(readThrough ? size : 0);
+    }
+    // A file larger than the page cache could hold is left alone, however slow.
+    expect(readAheadIfCold(fs, path, 8, -1, size - 1)).toMatchObject({ bytesRead: 0 });
     // An empty file has nothing to sample or read.
     const empty = join(dir, 'empty.sqlite');
     await writeFile(empty, '');
-    expect(readAheadIfCold(fs, empty, 8, -1)).toMatchObject({ slowSamples: 0, bytesRead: 0 });
+    expect(readAheadIfCold(fs, empty, 8, -1, size)).toMatchObject({ slowSamples: 0, bytesRead: 0 });
   });
 
   it('rejects when the database cannot be opened at all', async () => {
