@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { activeChildren, rssMethod, runCli } from './lib/cli-run.mjs';
 import { ensureCorpus, lastUpdatedAt, meanDistinctTerms } from './lib/corpus.mjs';
-import { describeMachine, machineInfo } from './lib/machine.mjs';
+import { describeMachine, describeProbe, machineInfo, speedProbe } from './lib/machine.mjs';
 import { publishBenchmark } from './lib/publish-bench.mjs';
 import { redisServerVersion, startRedis } from './lib/redis-server.mjs';
 import { fmt, label, markdown, median, summarise, targetChecks } from './lib/report.mjs';
@@ -394,6 +394,8 @@ async function main() {
   options.app = build.app;
   const machine = machineInfo(redisServerVersion());
   log(`machine: ${describeMachine(machine)}`);
+  machine.probeAtStart = speedProbe();
+  log(`speed probe: ${describeProbe(machine.probeAtStart)}`);
   log(`build ${build.fingerprint}, copied to ${relative(root, build.app)}`);
   log(
     `peak RSS by ${options.rss === 'time' ? '/usr/bin/time -v' : 'polling /proc/<pid>/status VmHWM'}`,
@@ -442,6 +444,7 @@ async function main() {
       publish.longestCommand = longest.longestCommand;
     }
     machine.loadAverageAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
+    machine.probeAtEnd = speedProbe();
     const summary = summarise(runs, corpora);
     const report = {
       generatedAt: new Date().toISOString(),
