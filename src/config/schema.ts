@@ -239,6 +239,13 @@ export const schema: SchemaOf<Config> = {
         'What a run does when the checkpoint cannot be read: fail with an error, or recount the whole corpus.',
       default: 'fail',
     }),
+    integrityCheckHours: integer({
+      description:
+        "Hours after the state database was last known sound (built by a full count, or passed SQLite's quick_check) in which a delta run does not check it again; 0 checks it on every run.",
+      default: 0,
+      min: 0,
+      max: 24 * 366,
+    }),
   }),
   redis: group('Where the stopword lists are published.', {
     url: text({

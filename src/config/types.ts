@@ -71,6 +71,8 @@ export interface StateConfig {
   readonly dir: string;
   /** `fail`: a corrupt checkpoint is an error; `recount`: it means a full recount. */
   readonly onCorruptCheckpoint: 'fail' | 'recount';
+  /** Hours after a known-sound state in which a delta run skips its integrity check; 0: never. */
+  readonly integrityCheckHours: number;
 }
 
 export interface RedisConfig {

@@ -229,6 +229,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     } else {
       deltaStore = plan.store;
       result.window.from = plan.from.toISOString();
+      const integrity = plan.store.integrity;
+      if (integrity !== null && !integrity.checked) {
+        logger.info(
+          { soundAt: integrity.soundAt.toISOString() },
+          'integrity check skipped: the state was known sound within state.integrityCheckHours',
+        );
+      }
       const readAhead = plan.store.readAhead;
       if (readAhead !== null) {
         logger.info(

@@ -61,7 +61,9 @@ export async function planRun(
   if (current === null) return { mode: 'full', reason: 'noState', warning: null };
   let store: DfStore;
   try {
-    store = await stateDir.openCurrent(current);
+    store = await stateDir.openCurrent(current, {
+      skipCheckWithinHours: config.state.integrityCheckHours,
+    });
   } catch (error) {
     // Written by another version of the job (the stored counts differ in kind, not in value).
     if (error instanceof StateSchemaError) {

@@ -78,6 +78,8 @@ export class DeltaTransaction {
     private readonly db: Database.Database,
     private readonly dictionary: TermDictionary,
     private readonly dir: string,
+    /** When the database passed its integrity check in this run, written at commit (or null). */
+    private readonly soundAt: string | null,
     /** Called once the transaction ends: with the new dictionary file, or null when rolled back. */
     private readonly onEnd: (dictionaryFile: string | null) => void,
   ) {
@@ -239,6 +241,7 @@ export class DeltaTransaction {
     try {
       this.dictionary.write(path);
       putMeta(this.db, 'dictionary', name);
+      if (this.soundAt !== null) putMeta(this.db, 'soundAt', this.soundAt);
       this.db.exec('COMMIT');
     } catch (error) {
       rmSync(path, { force: true });

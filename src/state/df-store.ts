@@ -54,6 +54,27 @@ export interface StoredTerms {
 /** SQLite page cache of a delta transaction, in KiB (the default is 2 MiB). */
 const DELTA_CACHE_KIB = 64 * 1024;
 
+export interface OpenOptions {
+  /** Skip the integrity check when the database was known sound less than this long ago. */
+  readonly skipCheckWithinHours?: number;
+  /** The time the run started (default: now). */
+  readonly now?: Date;
+}
+
+export interface Integrity {
+  /** Whether SQLite's `quick_check` ran (and passed) when the store was opened. */
+  readonly checked: boolean;
+  /** When the database was last known sound. */
+  readonly soundAt: Date;
+}
+
+/** The `soundAt` meta value as a time, or null when absent or not a valid time. */
+function knownSoundAt(value: unknown): Date | null {
+  if (typeof value !== 'string') return null;
+  const time = Date.parse(value);
+  return Number.isFinite(time) ? new Date(time) : null;
+}
+
 export class DfStore {
   private readonly db: Database.Database;
   private readonly dir: string;
@@ -64,6 +85,8 @@ export class DfStore {
   private dictionary: TermDictionary | null;
   /** How the database was read through before its check, found out of the page cache (`open`). */
   readAhead: ReadAhead | null = null;
+  /** Whether `open` checked the database, and when it was known sound (a check passing: now). */
+  integrity: Integrity | null = null;
 
   private constructor(
     db: Database.Database,
@@ -79,14 +102,17 @@ export class DfStore {
 
   /**
    * Opens an existing store; rejects with StateCorruptError when it is not a readable store.
-   * SQLite's integrity check runs on another thread while this one reads the dictionary.
+   * SQLite's integrity check runs on another thread while this one reads the dictionary, unless
+   * the database was known sound less than `skipCheckWithinHours` hours before `now`.
    */
-  static async open(path: string): Promise<DfStore> {
+  static async open(path: string, options: OpenOptions = {}): Promise<DfStore> {
+    const now = options.now ?? new Date();
     let db: Database.Database | undefined;
     let check: Promise<string> | undefined;
     let name: string | null = null;
     let dictionary: TermDictionary;
     let readAhead: ReadAhead | null = null;
+    let integrity: Integrity;
     try {
       db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = DELETE');
@@ -100,9 +126,17 @@ export class DfStore {
           found,
         );
       }
-      check = quickCheck(db, path, undefined, (found) => {
-        readAhead = found;
-      });
+      const soundAt = knownSoundAt(getMeta(db, 'soundAt'));
+      const within = (options.skipCheckWithinHours ?? 0) * 3_600_000;
+      const age = soundAt === null ? Number.NaN : now.getTime() - soundAt.getTime();
+      if (soundAt !== null && age >= 0 && age < within) {
+        integrity = { checked: false, soundAt };
+      } else {
+        integrity = { checked: true, soundAt: now };
+        check = quickCheck(db, path, undefined, (found) => {
+          readAhead = found;
+        });
+      }
       const named = getMeta(db, 'dictionary');
       if (typeof named !== 'string' || !DICTIONARY_FILE.test(named)) {
         throw new Error('it names no dictionary file');
@@ -111,8 +145,10 @@ export class DfStore {
       dictionary = TermDictionary.read(join(dirname(path), name));
       // Opened for a delta run, which looks terms up: a term stored twice is found now.
       dictionary.index();
-      const result = await check;
-      if (result !== 'ok') throw new Error(`quick_check: ${result}`);
+      if (check !== undefined) {
+        const result = await check;
+        if (result !== 'ok') throw new Error(`quick_check: ${result}`);
+      }
     } catch (error) {
       // Nothing is left running or open behind a refusal.
       await check?.catch(() => undefined);
@@ -124,6 +160,7 @@ export class DfStore {
     }
     const store = new DfStore(db, path, name, dictionary);
     store.readAhead = readAhead;
+    store.integrity = integrity;
     return store;
   }
 
@@ -259,6 +296,8 @@ export class DfStore {
   finishLoad(checkpoint: StoredCheckpoint): void {
     this.saveDictionary();
     this.writeCheckpoint(checkpoint);
+    // Built whole by this run: sound as of its start, for `OpenOptions.skipCheckWithinHours`.
+    putMeta(this.db, 'soundAt', checkpoint.writtenAt);
     this.db.pragma('synchronous = FULL');
   }
 
@@ -271,7 +310,9 @@ export class DfStore {
     this.db.pragma(`cache_size = -${DELTA_CACHE_KIB}`);
     this.db.exec('BEGIN IMMEDIATE');
     this.inTransaction = true;
-    return new DeltaTransaction(this.db, dictionary, this.dir, (committed) => {
+    // A check that passed when the store was opened is recorded with the changes.
+    const soundAt = this.integrity?.checked === true ? this.integrity.soundAt.toISOString() : null;
+    return new DeltaTransaction(this.db, dictionary, this.dir, soundAt, (committed) => {
       this.inTransaction = false;
       if (committed === null) {
         // The transaction changed the dictionary in memory: read it again if it is needed.

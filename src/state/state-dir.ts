@@ -8,7 +8,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import { DfStore } from './df-store.js';
+import { DfStore, type OpenOptions } from './df-store.js';
 
 const CURRENT = 'CURRENT';
 const DB_FILE = 'state.sqlite';
@@ -53,8 +53,8 @@ export class StateDir {
     return { generation: name, path: join(this.dir, name, DB_FILE) };
   }
 
-  openCurrent(current: CurrentState): Promise<DfStore> {
-    return DfStore.open(current.path);
+  openCurrent(current: CurrentState, options: OpenOptions = {}): Promise<DfStore> {
+    return DfStore.open(current.path, options);
   }
 
   /** A fresh generation for a full count; not in force until `promote`. */

@@ -46,8 +46,11 @@ CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT NOT NULL, updated_at INTEGER N
                    WITHOUT ROWID;
 `;
 
-/** Keys of the `meta` table. */
-export type MetaKey = 'schemaVersion' | 'checkpoint' | 'dictionary';
+/**
+ * Keys of the `meta` table. `soundAt`: when the database was last known sound (ISO 8601), built
+ * by a full count or having passed SQLite's `quick_check`; absent in states written before it.
+ */
+export type MetaKey = 'schemaVersion' | 'checkpoint' | 'dictionary' | 'soundAt';
 
 /** The stored value of `key`, as SQLite returns it; undefined when there is none. */
 export function getMeta(db: Database.Database, key: MetaKey): unknown {

@@ -65,6 +65,39 @@ describe('state recovery', () => {
     expect(next.json).toMatchObject({ success: true, mode: 'delta' });
   });
 
+  it('state.integrityCheckHours skips the check after a sound one; by default every run checks', async () => {
+    const { stateDir, args } = await freshState('weekly');
+    // The delta of freshState checked the database and recorded it sound. Its documents' root
+    // page turns to noise: no run reads it (nothing changed), only SQLite's check would see it.
+    const path = await databaseOf(stateDir);
+    const db = new Database(path);
+    const root = db
+      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'")
+      .pluck()
+      .get() as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const bytes = await readFile(path);
+    bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
+    await writeFile(path, bytes);
+
+    const weekly = env('weekly', { STOPWORD_REFRESH_STATE_INTEGRITY_CHECK_HOURS: '168' });
+    const skipped = await runCli(args, { env: weekly });
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.json).toMatchObject({ success: true, mode: 'delta' });
+    expect(skipped.stderr).toContain(
+      'integrity check skipped: the state was known sound within state.integrityCheckHours',
+    );
+    const checked = await runCli(args, { env: env('weekly') });
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.json).toMatchObject({
+      success: true,
+      mode: 'full',
+      modeReason: 'stateUnreadable',
+    });
+    expect(String(checked.json?.warnings)).toMatch(/quick_check: \*\*\* in database main/);
+  });
+
   it('a state of an older schema means a full recount, reported as such', async () => {
     const { stateDir, args } = await freshState('oldschema');
     const db = new Database(await databaseOf(stateDir));

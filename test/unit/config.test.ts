@@ -88,7 +88,7 @@ const defaults: Config = {
     minBaseWords: 20,
     languageRemoval: 'refuse',
   },
-  state: { dir: '/var/lib/stopword-refresh', onCorruptCheckpoint: 'fail' },
+  state: { dir: '/var/lib/stopword-refresh', onCorruptCheckpoint: 'fail', integrityCheckHours: 0 },
   redis: {
     url: 'redis://127.0.0.1:6379',
     keyPrefix: 'stopwords',

@@ -256,6 +256,63 @@ describe('DfStore', () => {
     );
   });
 
+  it('skips the integrity check within the hours after the state was known sound, and records a check that passed', async () => {
+    const path = await build('sound-at');
+    const soundAt = (): unknown => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare("SELECT value FROM meta WHERE key = 'soundAt'").pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    // A full count's state is sound as of the run that built it.
+    expect(soundAt()).toBe(checkpoint.writtenAt);
+    const built = Date.parse(checkpoint.writtenAt);
+    const hour = 3_600_000;
+
+    // Checked: the hours are 0, the time is past them, or the clock is behind the record.
+    for (const [hours, now] of [
+      [0, built + hour],
+      [2, built + 2 * hour],
+      [2, built - hour],
+    ] as const) {
+      const store = await DfStore.open(path, { skipCheckWithinHours: hours, now: new Date(now) });
+      expect(store.integrity).toEqual({ checked: true, soundAt: new Date(now) });
+      store.close();
+    }
+    // A delta that commits after a check records when it passed; one that rolls back does not.
+    const later = new Date(built + 5 * hour);
+    const checked = await DfStore.open(path, { now: later });
+    checked.begin().rollback();
+    expect(soundAt()).toBe(checkpoint.writtenAt);
+    checked.begin().commit();
+    checked.close();
+    expect(soundAt()).toBe(later.toISOString());
+
+    // Within the hours the check is skipped: even a database it would refuse opens, as long as
+    // what the store reads itself is intact. A skipped check records nothing.
+    const db = new Database(path);
+    const root = db
+      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'")
+      .pluck()
+      .get() as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const bytes = await readFile(path);
+    bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
+    await writeFile(path, bytes);
+    const skipped = await DfStore.open(path, {
+      skipCheckWithinHours: 2,
+      now: new Date(later.getTime() + hour),
+    });
+    expect(skipped.integrity).toEqual({ checked: false, soundAt: later });
+    skipped.close();
+    await expect(
+      DfStore.open(path, { skipCheckWithinHours: 2, now: new Date(later.getTime() + 2 * hour) }),
+    ).rejects.toThrow(/is unreadable: quick_check: \*\*\* in database main/);
+  });
+
   it('refuses counts that the stored records cannot explain', async () => {
     // dog's cf is 1, but b's record says it occurs 3 times there.
     const store = await DfStore.open(await build('corrupt', 1));
