@@ -18,6 +18,7 @@
  * - Han, kana, Thai, Lao, Khmer and Myanmar runs go through Intl.Segmenter.
  */
 
+import { CLASS_RUNS } from './char-classes.js';
 import { FNV_OFFSET, FNV_PRIME, type RangeSink } from './term-table.js';
 
 /** Bump whenever any input yields different tokens: published lists record it. */
@@ -87,8 +88,12 @@ function classify(ch: string): number {
   return LETTER;
 }
 
-/** Built at module load: 15-30 ms for the whole BMP on Node 20. */
-function buildClassTable(): Uint8Array {
+/**
+ * The class of every BMP code unit from the running engine's Unicode data: 15-50 ms, the largest
+ * part of loading this module in every thread of a run. The table in use is decoded from
+ * `char-classes.ts` instead, which test/unit/char-classes.test.ts keeps equal to this one.
+ */
+export function computeClassTable(): Uint8Array {
   const table = new Uint8Array(0x10000);
   for (let c = 0; c < 0xd800; c++) table[c] = classify(String.fromCharCode(c));
   for (let c = 0xe000; c < 0x10000; c++) table[c] = classify(String.fromCharCode(c));
@@ -100,7 +105,25 @@ function buildClassTable(): Uint8Array {
   return table;
 }
 
-const CLASS = buildClassTable();
+/**
+ * `CLASS_RUNS` as a table: each run is a class (`A` + class) followed by its length in base 36,
+ * the runs back to back, covering 0..0xFFFF in order.
+ */
+export function decodeClassRuns(runs: readonly string[]): Uint8Array {
+  const table = new Uint8Array(0x10000);
+  let at = 0;
+  for (const line of runs) {
+    for (const [, cls, length] of line.matchAll(/([A-Z])([0-9a-z]+)/g)) {
+      const end = at + Number.parseInt(length!, 36);
+      table.fill(cls!.charCodeAt(0) - 65, at, end);
+      at = end;
+    }
+  }
+  if (at !== 0x10000) throw new Error(`the character classes cover ${at} code units`);
+  return table;
+}
+
+const CLASS = decodeClassRuns(CLASS_RUNS);
 
 /** Supplementary-plane code points (Han extensions, historic scripts, emoji) are rare. */
 const astralClasses = new Map<number, number>();
