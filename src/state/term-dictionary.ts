@@ -283,21 +283,19 @@ export class LanguageTerms {
     return { df, cf };
   }
 
-  /** Bytes of this language in the file, padding included. */
-  fileBytes(): number {
-    return languageBytes(this.size, this.arenaUnits);
-  }
-
-  /** Writes this language's arrays at `at` of `out`; returns the end. */
-  writeTo(out: Buffer, at: number): number {
+  /**
+   * This language's bytes in the file, padding included, as views of its own arrays where
+   * it can (the counts, the base arena), so that writing the file copies nothing whole.
+   */
+  *pieces(): Generator<Uint8Array> {
     const n = this.size;
-    new Float64Array(out.buffer, out.byteOffset + at, n * 2).set(this.counts.subarray(0, n * 2));
-    at += n * 16;
-    const units = new Uint16Array(out.buffer, out.byteOffset + at, this.arenaUnits);
-    units.set(this.arena.subarray(0, this.arenaUsed));
-    putLengthPrefixed(units, this.arenaUsed, this.added);
-    at += this.arenaUnits * 2;
-    return align8(at);
+    yield new Uint8Array(this.counts.buffer, this.counts.byteOffset, n * 16);
+    yield new Uint8Array(this.arena.buffer, this.arena.byteOffset, this.arenaUsed * 2);
+    const added = new Uint16Array(this.addedUnits);
+    putLengthPrefixed(added, 0, this.added);
+    yield new Uint8Array(added.buffer);
+    const end = n * 16 + this.arenaUnits * 2;
+    if (align8(end) > end) yield new Uint8Array(align8(end) - end);
   }
 
   /** A language read from `buf` at `at` (8-aligned), with `terms` terms and `arenaUnits` units. */
@@ -370,8 +368,8 @@ export class TermDictionary {
     return [...this.byLang.values()].map((terms) => terms.shared());
   }
 
-  /** The file's bytes. */
-  encode(): Buffer {
+  /** The file's bytes before its checksum: the header, then each language, in name order. */
+  private *pieces(): Generator<Uint8Array> {
     const languages = [...this.byLang.values()].sort((a, b) => (a.lang < b.lang ? -1 : 1));
     const header: Header = {
       languages: languages.map((l) => ({
@@ -381,26 +379,45 @@ export class TermDictionary {
       })),
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
-    const headerEnd = align8(MAGIC.length + 4 + json.length);
-    let size = headerEnd;
-    for (const l of languages) size += l.fileBytes();
-    const out = Buffer.alloc(size + 4);
-    MAGIC.copy(out, 0);
-    out.writeUInt32LE(json.length, MAGIC.length);
-    json.copy(out, MAGIC.length + 4);
-    let at = headerEnd;
-    for (const l of languages) at = l.writeTo(out, at);
-    out.writeUInt32LE(crc32(out.subarray(0, size)), size);
-    return out;
+    const head = Buffer.alloc(align8(MAGIC.length + 4 + json.length));
+    MAGIC.copy(head, 0);
+    head.writeUInt32LE(json.length, MAGIC.length);
+    json.copy(head, MAGIC.length + 4);
+    yield head;
+    for (const l of languages) yield* l.pieces();
   }
 
-  /** Writes the file at `path` (which must not exist) and syncs it to disk. */
+  /** The file's bytes. */
+  encode(): Buffer {
+    const parts = [...this.pieces()];
+    const body = Buffer.concat(parts);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32LE(crc32(body));
+    return Buffer.concat([body, sum]);
+  }
+
+  /**
+   * Writes the file at `path` (which must not exist) and syncs it to disk: the bytes of
+   * `encode()`, piece by piece from the languages' own arrays, the checksum computed on the way.
+   */
   write(path: string): void {
-    const bytes = this.encode();
     const fd = openSync(path, 'wx');
     try {
-      let at = 0;
-      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+      const writeAll = (bytes: Uint8Array): void => {
+        let at = 0;
+        while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+      };
+      let sum = 0;
+      for (const piece of this.pieces()) {
+        // Skip empty pieces: on Node 20, zlib.crc32 of a view of an empty ArrayBuffer returns 0
+        // whatever the running value, which would lose the checksum so far.
+        if (piece.length === 0) continue;
+        sum = crc32(piece, sum);
+        writeAll(piece);
+      }
+      const tail = Buffer.alloc(4);
+      tail.writeUInt32LE(sum);
+      writeAll(tail);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

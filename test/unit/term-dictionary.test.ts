@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +148,15 @@ describe('TermDictionary', () => {
     // A term added after reading takes the next id in that language only.
     expect(back.get('ja')!.idOrAdd('新しい')).toBe(2);
     expect(back.get('en')!.size).toBe(3000);
+    // Written piece by piece from the arrays of a dictionary read back (shared arenas, counts
+    // with room to spare) and with an added term, the file is `encode()`'s bytes, and reads back.
+    back.get('ja')!.counts[4] = 1;
+    back.get('ja')!.counts[5] = 1;
+    const again = join(dir, 'round-trip-2.bin');
+    back.write(again);
+    expect(readFileSync(again).equals(back.encode())).toBe(true);
+    expect(TermDictionary.read(again).get('ja')!.id('新しい')).toBe(2);
+    expect(contents(TermDictionary.read(again))).toEqual(contents(back));
   });
 
   it('refuses a file that is damaged, truncated or not a dictionary, naming the fault', () => {
