@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { makeCorpus, writeCorpus } from '../support/corpus.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { damageTableRoot } from '../support/sqlite-damage.js';
 
 let redis: RedisServer;
 let dir: string;
@@ -70,16 +71,7 @@ describe('state recovery', () => {
     // The delta of freshState checked the database and recorded it sound. Its documents' root
     // page turns to noise: no run reads it (nothing changed), only SQLite's check would see it.
     const path = await databaseOf(stateDir);
-    const db = new Database(path);
-    const root = db
-      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'")
-      .pluck()
-      .get() as number;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    const bytes = await readFile(path);
-    bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
-    await writeFile(path, bytes);
+    await damageTableRoot(path, 'docs');
 
     const weekly = env('weekly', { STOPWORD_REFRESH_STATE_INTEGRITY_CHECK_HOURS: '168' });
     const skipped = await runCli(args, { env: weekly });

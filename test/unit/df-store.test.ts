@@ -12,6 +12,7 @@ import {
   StateSchemaError,
   type StoredCheckpoint,
 } from '../../src/state/df-store.js';
+import { damageTableRoot } from '../support/sqlite-damage.js';
 import { readTermCounts } from '../support/term-records.js';
 
 let dir: string;
@@ -240,17 +241,8 @@ describe('DfStore', () => {
 
   it("refuses a store that fails SQLite's integrity check, checked beside the dictionary", async () => {
     const path = await build('malformed');
-    const db = new Database(path);
-    const root = db
-      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'")
-      .pluck()
-      .get() as number;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
     // The documents' root page turns to noise; the meta table the store reads first is intact.
-    const bytes = await readFile(path);
-    bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
-    await writeFile(path, bytes);
+    await damageTableRoot(path, 'docs');
     await expect(DfStore.open(path)).rejects.toThrow(
       /is unreadable: quick_check: \*\*\* in database main/,
     );
@@ -292,16 +284,7 @@ describe('DfStore', () => {
 
     // Within the hours the check is skipped: even a database it would refuse opens, as long as
     // what the store reads itself is intact. A skipped check records nothing.
-    const db = new Database(path);
-    const root = db
-      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'")
-      .pluck()
-      .get() as number;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    const bytes = await readFile(path);
-    bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
-    await writeFile(path, bytes);
+    await damageTableRoot(path, 'docs');
     const skipped = await DfStore.open(path, {
       skipCheckWithinHours: 2,
       now: new Date(later.getTime() + hour),

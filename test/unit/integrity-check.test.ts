@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickCheck, type ReadAhead, readAheadIfCold } from '../../src/state/integrity-check.js';
+import { damageTableRoot } from '../support/sqlite-damage.js';
 
 let dir: string;
 
@@ -27,14 +28,8 @@ async function database(name: string, damaged: boolean): Promise<string> {
   db.transaction(() => {
     for (let i = 0; i < 2000; i++) insert.run(`doc-${i}`, Buffer.alloc(300, i));
   })();
-  const root = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'docs'").pluck().get();
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
   db.close();
-  if (damaged) {
-    const bytes = await readFile(path);
-    bytes.fill(0xa5, ((root as number) - 1) * pageSize, (root as number) * pageSize);
-    await writeFile(path, bytes);
-  }
+  if (damaged) await damageTableRoot(path, 'docs');
   return path;
 }
 
