@@ -46,6 +46,15 @@ function putVarint(buf: Uint8Array, at: number, value: number): number {
 }
 
 /**
+ * Writes one term of a record whose `value` (its gap or id, × 2) is already computed: flagged
+ * (+1) and followed by `tf` − 2 when the term occurs more than once; returns the end.
+ */
+function putTermCount(buf: Uint8Array, at: number, value: number, tf: number): number {
+  if (tf > 1) return putVarint(buf, putVarint(buf, at, value + 1), tf - 2);
+  return putVarint(buf, at, value);
+}
+
+/**
  * Reads the varint at `at` of `bytes`: returns its value and leaves its end in `varintEnd`,
  * which saves an object per call on the hot paths that decode records.
  */
@@ -165,12 +174,7 @@ export class ByteWriter {
       const tf = tfs[i]!;
       const value = (gaps ? id - previous - 1 : id) * 2;
       if (value < 0) throw new RangeError(`term ids out of order: ${id} after ${previous}`);
-      if (tf > 1) {
-        at = putVarint(buf, at, value + 1);
-        at = putVarint(buf, at, tf - 2);
-      } else {
-        at = putVarint(buf, at, value);
-      }
+      at = putTermCount(buf, at, value, tf);
       previous = id;
     }
     this.length = at;
@@ -204,12 +208,7 @@ export class ByteWriter {
       const tf = tfs[key & mask]!;
       const value = (id - previous - 1) * 2;
       if (value < 0) throw new RangeError(`term id ${id} occurs twice`);
-      if (tf > 1) {
-        at = putVarint(buf, at, value + 1);
-        at = putVarint(buf, at, tf - 2);
-      } else {
-        at = putVarint(buf, at, value);
-      }
+      at = putTermCount(buf, at, value, tf);
       previous = id;
     }
     this.length = at;
