@@ -25,6 +25,7 @@ import {
   hashRange,
   lengthPrefixed,
   MAX_PREFIXED_LENGTH,
+  ownPages,
   prefixedWord,
   probeTerm,
   putLengthPrefixed,
@@ -232,7 +233,7 @@ export class LanguageTerms {
   private buildSlots(): Int32Array {
     let capacity = 1024;
     while (capacity < this.baseSize * 2 + 2) capacity *= 2;
-    const slots = new Int32Array(new SharedArrayBuffer(capacity * 8));
+    const slots = ownPages(new Int32Array(new SharedArrayBuffer(capacity * 8)));
     const mask = capacity * 2 - 2;
     const arena = this.arena;
     const offsets = this.offsets;
