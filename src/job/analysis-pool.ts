@@ -133,6 +133,76 @@ async function untilStarted(pool: Piscina, workers: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Longest the job's thread applies changes before it lets the event loop hand out work. */
+const APPLY_SLICE_MS = 1;
+/** Changes applied between two looks at the clock. */
+const APPLY_BATCH = 16;
+
+/**
+ * Hands the workers' changed documents to `apply` in slices of about APPLY_SLICE_MS, in the
+ * order they arrive, yielding to the event loop between slices. Applied in one go, the changes of
+ * a range (thousands, at tens of µs each) kept the job's thread from handing out the next ranges,
+ * and the workers waited for it.
+ */
+class ChangeQueue {
+  private readonly pending: Array<readonly ChangedDocument[]> = [];
+  /** Changes of `pending[0]` already applied. */
+  private done = 0;
+  private running = false;
+  private pumping: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** What `apply` threw; nothing more is applied after it. */
+  failure: unknown = null;
+
+  constructor(private readonly apply: (changes: readonly ChangedDocument[]) => void) {}
+
+  push(changes: readonly ChangedDocument[]): void {
+    if (this.stopped || this.failure !== null) return;
+    this.pending.push(changes);
+    if (!this.running) {
+      // `running` first: the pump may apply everything before its first await.
+      this.running = true;
+      this.pumping = this.pump();
+    }
+  }
+
+  /** Resolves once every change pushed so far is applied, or `apply` has failed. */
+  async drained(): Promise<void> {
+    while (this.running) await this.pumping;
+  }
+
+  /** Applies nothing more; `drained` then resolves after the slice under way, if any. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && !this.stopped) {
+        const deadline = performance.now() + APPLY_SLICE_MS;
+        do {
+          const changes = this.pending[0]!;
+          const end = Math.min(changes.length, this.done + APPLY_BATCH);
+          this.apply(
+            this.done === 0 && end === changes.length ? changes : changes.slice(this.done, end),
+          );
+          this.done = end;
+          if (end === changes.length) {
+            this.pending.shift();
+            this.done = 0;
+          }
+        } while (this.pending.length > 0 && performance.now() < deadline);
+        if (this.pending.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.failure = error;
+      this.pending.length = 0;
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
 function emptyBadCounts(): Record<BadReason, number> {
   return Object.fromEntries(BAD_REASONS.map((reason) => [reason, 0])) as Record<BadReason, number>;
 }
@@ -178,6 +248,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     options.chunkBytes ??
     (options.settings.mode === 'delta' ? DELTA_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
   let failure: unknown = null;
+  const changes = new ChangeQueue((applied) => options.onChanges?.(applied));
   // An error outside a task (a worker failing to start, say) fails the analysis; unhandled, the
   // pool's 'error' event would end the process.
   pool.on('error', (error: unknown) => {
@@ -199,7 +270,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     stats.outsideWindow += result.outsideWindow;
     stats.beforeWindow += result.beforeWindow;
     stats.languagesDetected += result.languagesDetected;
-    if (result.changes.length > 0) options.onChanges?.(result.changes);
+    if (result.changes.length > 0) changes.push(result.changes);
     for (const [reason, count] of Object.entries(result.bad) as Array<[BadReason, number]>) {
       stats.bad[reason] += count;
     }
@@ -236,7 +307,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       file = await open(input.path, 'r');
       fd = file.fd;
       size = (await file.stat()).size;
-      pieces = fileRanges(size, chunkBytes);
+      pieces = fileRanges(size, chunkBytes, options.settings.mode === 'delta');
     } else {
       // A pipe or a device can only be streamed.
       pieces = readNdjsonChunks(input.path, {
@@ -246,8 +317,10 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     }
     for await (const item of pieces) {
       if (options.signal.aborted) throw abortError(options.signal);
-      if (failure !== null) break;
-      const mySeq = seq++;
+      if (failure !== null || changes.failure !== null) break;
+      // A range's place in the file, whatever the order the ranges are handed out in.
+      const mySeq = item.kind === 'range' ? item.index : seq;
+      seq++;
       if (item.kind === 'range') {
         stats.bytes += item.end - item.start;
         const range = { fd, start: item.start, end: item.end, size, maxLineBytes };
@@ -276,6 +349,8 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       if (inflight.size >= maxInflight) await Promise.race(inflight);
     }
     await Promise.all(inflight);
+    await changes.drained();
+    if (changes.failure !== null) throw changes.failure;
     if (options.signal.aborted) throw abortError(options.signal);
     if (failure !== null) {
       throw new AnalysisError(`analysis worker failed: ${errorMessage(failure)}`, {
@@ -336,6 +411,9 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     if (options.signal.aborted) throw abortError(options.signal);
     throw error;
   } finally {
+    // No change may be applied once the caller has heard how the analysis ended.
+    changes.stop();
+    await changes.drained();
     await untilStarted(pool, workers);
     await pool.destroy();
     // Only now: no worker is left to read through the descriptor.
@@ -346,13 +424,25 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
 /** A range of the corpus file: its worker analyses the lines that start in it. */
 interface CorpusRange {
   readonly kind: 'range';
+  /** The range's place in the file, from 0. */
+  readonly index: number;
   readonly start: number;
   readonly end: number;
 }
 
-function* fileRanges(size: number, rangeBytes: number): Generator<CorpusRange> {
-  for (let start = 0; start < size; start += rangeBytes) {
-    yield { kind: 'range', start, end: Math.min(size, start + rangeBytes) };
+/**
+ * The file's ranges, from its start, or from its end when `lastFirst`. A delta run reads the
+ * last ones first: a corpus exported in `updatedAt` order has its changed documents at its end,
+ * and the job's thread then applies them while the workers pass over the rest of the file,
+ * instead of after them with a core idle. Changes are applied in the order they come back from
+ * the workers anyway, and a stale version never replaces a newer one.
+ */
+function* fileRanges(size: number, rangeBytes: number, lastFirst: boolean): Generator<CorpusRange> {
+  const count = Math.ceil(size / rangeBytes);
+  for (let k = 0; k < count; k++) {
+    const index = lastFirst ? count - 1 - k : k;
+    const start = index * rangeBytes;
+    yield { kind: 'range', index, start, end: Math.min(size, start + rangeBytes) };
   }
 }
 

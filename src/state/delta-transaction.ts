@@ -138,6 +138,8 @@ export class DeltaTransaction {
 
   /** Applies one change. A version older than the stored one is ignored (re-delivery). */
   apply(change: DocumentChange): void {
+    // Outside the transaction SQLite would write each change on its own, for good.
+    if (!this.open) throw new Error('transaction already ended');
     const old = this.getDoc.get(change.id) as
       | { lang: string; updatedAt: number; terms: Buffer }
       | undefined;

@@ -2,7 +2,9 @@
  * The analysis pool's full count, in process against the built worker: every document reaches
  * the state exactly once, in pieces, with its terms; the workers' record files are gone after;
  * a failing consumer or an abort during the encoding ends the count with that error. A corpus
- * file read in ranges by the workers gives what the same bytes streamed through a pipe give.
+ * file read in ranges by the workers gives what the same bytes streamed through a pipe give. A
+ * delta hands over each changed document once, the file's last ranges first, before it resolves,
+ * numbers bad lines by their place in the file, and stops at its consumer's error.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -219,5 +221,79 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
     ]);
     expect(fromPipe.stats).toEqual({ ...fromFile.stats, bytes: fromPipe.stats.bytes });
     expect(fromPipe.terms).toEqual(fromFile.terms);
+  });
+});
+
+describe('analyzeCorpus, a delta over a file in ranges', () => {
+  // Documents 0..DOCS-1 of the shared corpus are at 2026-01-01 + i ms: those from FROM on changed.
+  const FROM = 2400;
+  const settings = fullSettings({
+    mode: 'delta',
+    keepRecords: false,
+    windowStartMs: Date.UTC(2026, 0, 1) + FROM,
+  });
+  const delta = (options: Partial<Pool.AnalyzeOptions>) =>
+    pool.analyzeCorpus({
+      input: { kind: 'file', path: corpus },
+      settings,
+      workers: 2,
+      chunkBytes: 16 * 1024,
+      signal: new AbortController().signal,
+      ...options,
+    });
+
+  it('hands over every changed document once, the last ranges first, all before it resolves', async () => {
+    const order: string[] = [];
+    let resolved = false;
+    const { stats } = await delta({
+      onChanges: (changes) => {
+        expect(resolved).toBe(false);
+        for (const change of changes) order.push(change.id);
+      },
+    });
+    resolved = true;
+    expect(stats.counted).toBe(DOCS - FROM);
+    expect(stats.beforeWindow).toBe(FROM);
+    expect(new Set(order).size).toBe(order.length);
+    expect([...order].sort()).toEqual(
+      Array.from({ length: DOCS - FROM }, (_, i) => `d${FROM + i}`).sort(),
+    );
+    // The first changes come from one of the two last ranges (about 70 documents each), not
+    // from the range where the changed documents begin.
+    expect(Number(order[0]!.slice(1))).toBeGreaterThan(DOCS - 200);
+  });
+
+  it('gives the bad lines their numbers in the file, whatever the order the ranges ran in', async () => {
+    const lines = (await import('node:fs')).readFileSync(corpus, 'utf8').trimEnd().split('\n');
+    lines.splice(10, 0, '{"_id": "broken early",');
+    lines.splice(2900, 0, '{"_id": "broken late",');
+    const file = join(dir, 'delta-bad.ndjson');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const { stats } = await delta({ input: { kind: 'file', path: file } });
+    expect(stats.bad.invalidJson).toBe(2);
+    expect(stats.lines).toBe(DOCS + 2);
+    expect(stats.samples.map((sample) => [sample.reason, sample.line])).toEqual([
+      ['invalidJson', 11],
+    ]);
+  });
+
+  it('fails with the error the changes consumer throws, and applies nothing after it', async () => {
+    let applied = 0;
+    let afterFailure = 0;
+    let failed = false;
+    const failure = new Error('a document record is cut short');
+    await expect(
+      delta({
+        onChanges: (changes) => {
+          if (failed) afterFailure += changes.length;
+          applied += changes.length;
+          if (applied > 100) {
+            failed = true;
+            throw failure;
+          }
+        },
+      }),
+    ).rejects.toBe(failure);
+    expect(afterFailure).toBe(0);
   });
 });
