@@ -72,6 +72,16 @@ export interface DrainTask extends BarrierTask {
   readonly kind: 'drain';
 }
 
+/**
+ * The run's settings, given to each worker once, before any other task: the workers are started
+ * before the run knows them (whether it is a delta, the state's dictionary), so that they load
+ * while the job connects and reads its state.
+ */
+export interface ConfigureTask extends BarrierTask {
+  readonly kind: 'configure';
+  readonly settings: WorkerSettings;
+}
+
 /** Nothing to do: holding every worker at the barrier proves that all of them have started. */
 export interface ReadyTask extends BarrierTask {
   readonly kind: 'ready';
@@ -95,7 +105,7 @@ export interface EncodeTask extends BarrierTask {
   readonly pieceBytes: number;
 }
 
-export type WorkerTask = AnalyzeTask | DrainTask | EncodeTask | ReadyTask;
+export type WorkerTask = ConfigureTask | AnalyzeTask | DrainTask | EncodeTask | ReadyTask;
 
 export interface BadSample {
   /** 1-based line within the chunk. */

@@ -15,6 +15,7 @@ import { BAD_REASONS, type BadReason } from '../analysis/document.js';
 import type {
   AnalyzeResult,
   ChangedDocument,
+  ConfigureTask,
   DrainResult,
   DrainTask,
   EncodedDocuments,
@@ -55,6 +56,11 @@ export interface AnalyzeOptions {
   readonly input: CorpusInput;
   readonly settings: WorkerSettings;
   readonly workers: number;
+  /**
+   * Workers from `startAnalysisWorkers`, `workers` of them, which the analysis takes over and
+   * ends; without them it starts its own.
+   */
+  readonly started?: AnalysisWorkers;
   readonly chunkBytes?: number;
   readonly signal: AbortSignal;
   readonly onProgress?: (counted: number) => void;
@@ -101,7 +107,7 @@ const DEFAULT_CHUNK_BYTES = 512 * 1024;
  */
 const DELTA_CHUNK_BYTES = 4 * 1024 * 1024;
 
-function barrierTask<T extends DrainTask | EncodeTask | ReadyTask>(
+function barrierTask<T extends ConfigureTask | DrainTask | EncodeTask | ReadyTask>(
   kind: T['kind'],
   workers: number,
   timeoutMs = 120_000,
@@ -203,19 +209,50 @@ class ChangeQueue {
   }
 }
 
+/**
+ * Analysis workers started ahead of the analysis: they load their modules while the job connects
+ * and reads its state, and `analyzeCorpus` gives them the run's settings once it knows them.
+ */
+export interface AnalysisWorkers {
+  readonly pool: Piscina;
+  readonly workers: number;
+  /** An error outside any task (a worker failing to start, say), kept until the analysis. */
+  failure: unknown;
+}
+
+export function startAnalysisWorkers(workers: number): AnalysisWorkers {
+  const pool = new Piscina({
+    filename: WORKER_FILE,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 2 ** 31 - 1,
+  });
+  const started: AnalysisWorkers = { pool, workers, failure: null };
+  // Unhandled, the pool's 'error' event would end the process.
+  pool.on('error', (error: unknown) => {
+    started.failure ??= error;
+  });
+  return started;
+}
+
+/** Ends workers that no analysis took over (the run failed before it analysed anything). */
+export async function stopAnalysisWorkers(started: AnalysisWorkers): Promise<void> {
+  await untilStarted(started.pool, started.workers);
+  await started.pool.destroy();
+}
+
 function emptyBadCounts(): Record<BadReason, number> {
   return Object.fromEntries(BAD_REASONS.map((reason) => [reason, 0])) as Record<BadReason, number>;
 }
 
 export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOutcome> {
   const workers = options.workers;
-  const pool = new Piscina({
-    filename: WORKER_FILE,
-    minThreads: workers,
-    maxThreads: workers,
-    idleTimeout: 2 ** 31 - 1,
-    workerData: options.settings,
-  });
+  const started = options.started ?? startAnalysisWorkers(workers);
+  if (started.workers !== workers) {
+    await stopAnalysisWorkers(started);
+    throw new Error(`${started.workers} analysis workers were started for ${workers}`);
+  }
+  const pool = started.pool;
   const stats: AnalysisStats = {
     lines: 0,
     counted: 0,
@@ -247,13 +284,12 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
   const chunkBytes =
     options.chunkBytes ??
     (options.settings.mode === 'delta' ? DELTA_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
-  let failure: unknown = null;
   const changes = new ChangeQueue((applied) => options.onChanges?.(applied));
-  // An error outside a task (a worker failing to start, say) fails the analysis; unhandled, the
-  // pool's 'error' event would end the process.
-  pool.on('error', (error: unknown) => {
-    failure ??= error;
-  });
+  // An error outside a task (a worker failing to start, say) fails the analysis.
+  const failed = (): unknown => started.failure;
+  const fail = (error: unknown): void => {
+    started.failure ??= error;
+  };
 
   const setLines = (seq: number, lines: number): void => {
     if (seq >= lineCounts.length) {
@@ -285,7 +321,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     const task = run.then(
       (result) => onResult(seq, result),
       (error: unknown) => {
-        failure ??= error;
+        fail(error);
       },
     );
     inflight.add(task);
@@ -294,6 +330,16 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
 
   let file: FileHandle | null = null;
   try {
+    // The run's settings, to every worker before its first task.
+    const configureTask = {
+      ...barrierTask<ConfigureTask>('configure', workers),
+      settings: options.settings,
+    };
+    await Promise.all(Array.from({ length: workers }, () => pool.run(configureTask))).catch(
+      (error: unknown) => {
+        throw new AnalysisError(`analysis worker failed: ${errorMessage(error)}`, { cause: error });
+      },
+    );
     let seq = 0;
     const input = options.input;
     const maxLineBytes = options.settings.maxDocumentBytes * 6 + 64 * 1024;
@@ -317,7 +363,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     }
     for await (const item of pieces) {
       if (options.signal.aborted) throw abortError(options.signal);
-      if (failure !== null || changes.failure !== null) break;
+      if (failed() !== null || changes.failure !== null) break;
       // A range's place in the file, whatever the order the ranges are handed out in.
       const mySeq = item.kind === 'range' ? item.index : seq;
       seq++;
@@ -352,6 +398,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     await changes.drained();
     if (changes.failure !== null) throw changes.failure;
     if (options.signal.aborted) throw abortError(options.signal);
+    const failure = failed();
     if (failure !== null) {
       throw new AnalysisError(`analysis worker failed: ${errorMessage(failure)}`, {
         cause: failure,

@@ -34,39 +34,63 @@ import { ReadBuffer, readLineRange } from '../corpus/ndjson-range.js';
 import { FileRecordBlocks } from '../state/record-spill.js';
 
 const workerId = randomUUID();
-const settings = Piscina.workerData as WorkerSettings;
-const validator = new DocumentValidator(settings);
-const counter = new FullCounter(
-  settings.keepRecords,
-  settings.keepRecords && settings.recordDir !== null
-    ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
-    : undefined,
-);
 const terms = new DocumentTerms();
 const NO_TERMS = new Uint32Array(0);
-/** Delta mode: the state's terms by language, shared read-only by the job. */
-const dictionary = new Map<string, SharedTerms>(
-  (settings.dictionary ?? []).map((language) => [language.lang, language]),
-);
 /** The block a range of the corpus file is read into, kept from one task to the next. */
 const readBuffer = new ReadBuffer();
 let knownIds = new Uint32Array(512);
 let knownTfs = new Uint32Array(512);
 let idScratch = new Int32Array(512);
-const variants = languageVariants(settings.languageVariants);
-const detector = settings.detectLanguage ? await loadDetector() : null;
-// Most lines of a corpus file are unchanged since the last run: read their timestamp unparsed.
-const prefilter =
-  settings.mode === 'delta' && TimePrefilter.usable(settings.fields.updatedAt)
-    ? new TimePrefilter(settings.fields.updatedAt)
-    : null;
+
+/** What a run's settings make of this worker, from its `configure` task on. */
+interface Configured {
+  readonly settings: WorkerSettings;
+  readonly validator: DocumentValidator;
+  readonly counter: FullCounter;
+  /** Delta mode: the state's terms by language, shared read-only by the job. */
+  readonly dictionary: ReadonlyMap<string, SharedTerms>;
+  readonly variants: ReturnType<typeof languageVariants>;
+  readonly detector: Awaited<ReturnType<typeof loadDetector>> | null;
+  /** Most lines of a corpus file are unchanged since the last run: their timestamp read unparsed. */
+  readonly prefilter: TimePrefilter | null;
+}
+
+let configured: Configured | null = null;
+
+async function configure(settings: WorkerSettings): Promise<null> {
+  if (configured !== null) throw new Error('the analysis worker is configured already');
+  configured = {
+    settings,
+    validator: new DocumentValidator(settings),
+    counter: new FullCounter(
+      settings.keepRecords,
+      settings.keepRecords && settings.recordDir !== null
+        ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
+        : undefined,
+    ),
+    dictionary: new Map((settings.dictionary ?? []).map((language) => [language.lang, language])),
+    variants: languageVariants(settings.languageVariants),
+    detector: settings.detectLanguage ? await loadDetector() : null,
+    prefilter:
+      settings.mode === 'delta' && TimePrefilter.usable(settings.fields.updatedAt)
+        ? new TimePrefilter(settings.fields.updatedAt)
+        : null,
+  };
+  return null;
+}
+
+function current(): Configured {
+  if (configured === null)
+    throw new Error('the analysis worker was given a task before its settings');
+  return configured;
+}
 
 /**
  * A changed document from `terms`: the terms the shared dictionary knows by id (the main thread
  * then only adds to their counts), the others as strings.
  */
 function changedDocument(id: string, lang: string, updatedAtMs: number): ChangedDocument {
-  const shared = dictionary.get(lang);
+  const shared = current().dictionary.get(lang);
   const size = terms.size;
   if (shared === undefined) {
     return {
@@ -132,6 +156,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     // The first occurrence of each reason is enough to find the rest.
     if (seen === 0) samples.push({ line, reason, id });
   };
+  const { settings, validator, counter, variants, detector, prefilter } = current();
   const delta = settings.mode === 'delta';
   const windowStart = settings.windowStartMs ?? Number.NEGATIVE_INFINITY;
 
@@ -259,6 +284,7 @@ function transferring(value: WorkerResult, buffers: ArrayBufferLike[]): unknown 
 }
 
 function drain(): unknown {
+  const { counter } = current();
   const result: DrainResult = {
     kind: 'drain',
     workerId,
@@ -284,7 +310,7 @@ function encode(task: EncodeTask): EncodeResult {
   const credits = new Int32Array(task.credits);
   let documents = 0;
   let pieces = 0;
-  counter.encode(
+  current().counter.encode(
     map,
     (piece) => {
       // At most the job's credits are in flight: memory stays bounded while it stores them.
@@ -308,6 +334,10 @@ function encode(task: EncodeTask): EncodeResult {
 
 export default function run(task: WorkerTask): unknown {
   switch (task.kind) {
+    case 'configure':
+      // Each worker must have the settings: the barrier gives each exactly one such task.
+      waitForAllWorkers(task);
+      return configure(task.settings);
     case 'analyze':
       return analyze(task);
     case 'drain':

@@ -28,7 +28,13 @@ import {
 import { writeCheckpoint } from '../state/checkpoint.js';
 import { type DeltaTransaction, type DfStore, STATE_SCHEMA_VERSION } from '../state/df-store.js';
 import { StateDir } from '../state/state-dir.js';
-import { analyzeCorpus, type CorpusInput } from './analysis-pool.js';
+import {
+  type AnalysisWorkers,
+  analyzeCorpus,
+  type CorpusInput,
+  startAnalysisWorkers,
+  stopAnalysisWorkers,
+} from './analysis-pool.js';
 import { connectRedis } from './connect.js';
 import {
   ConfigError,
@@ -155,6 +161,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   let transaction: DeltaTransaction | null = null;
   let building: { generation: string; store: DfStore; path: string } | null = null;
   const stateDir = new StateDir(config.state.dir);
+  /** Started early; null once the analysis has taken them over (and ends them). */
+  let analysisWorkers: AnalysisWorkers | null = null;
   logger.info(
     { dryRun: options.dryRun, full: options.full, force: options.force === true },
     'run started',
@@ -173,6 +181,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       if (error instanceof SourceUriError) throw new ConfigError(`source.uri: ${error.message}`);
       throw error;
     }
+    // The workers load their modules while the job connects and reads its state.
+    analysisWorkers = startAnalysisWorkers(config.analysis.workers);
     // A file's window ends by this host's clock; MongoDB's by the server's, read once connected.
     let windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
     result.window = { from: null, to: windowEnd.toISOString() };
@@ -293,10 +303,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       input = mongo.input;
     }
 
+    const started = analysisWorkers;
+    analysisWorkers = null;
     const outcome = await phase('analyze', () =>
       analyzeCorpus({
         input,
         workers: config.analysis.workers,
+        ...(started === null ? {} : { started }),
         settings: {
           fields: config.source.fields,
           maxDocumentBytes: config.source.maxDocumentBytes,
@@ -560,6 +573,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   } finally {
     clearTimeout(deadline);
     options.signal.removeEventListener('abort', onSignal);
+    const unused = analysisWorkers as AnalysisWorkers | null;
+    if (unused !== null) await stopAnalysisWorkers(unused);
     try {
       (transaction as DeltaTransaction | null)?.rollback();
     } catch {

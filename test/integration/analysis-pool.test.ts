@@ -4,7 +4,8 @@
  * a failing consumer or an abort during the encoding ends the count with that error. A corpus
  * file read in ranges by the workers gives what the same bytes streamed through a pipe give. A
  * delta hands over each changed document once, the file's last ranges first, before it resolves,
- * numbers bad lines by their place in the file, and stops at its consumer's error.
+ * numbers bad lines by their place in the file, and stops at its consumer's error. Workers
+ * started ahead of the analysis get its settings when it takes them over, and are ended otherwise.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -295,5 +296,39 @@ describe('analyzeCorpus, a delta over a file in ranges', () => {
       }),
     ).rejects.toBe(failure);
     expect(afterFailure).toBe(0);
+  });
+});
+
+describe('analysis workers started ahead of the analysis', () => {
+  it('are given the run settings when the analysis takes them over', async () => {
+    const started = pool.startAnalysisWorkers(2);
+    // The settings are known only now, as a run knows them after reading its state.
+    const settings = fullSettings({ keepRecords: false });
+    let ranked: RankedLanguage[] = [];
+    const { stats } = await pool.analyzeCorpus({
+      input: { kind: 'file', path: corpus },
+      settings,
+      workers: 2,
+      started,
+      signal: new AbortController().signal,
+      onRanked: (languages) => {
+        ranked = [...languages];
+      },
+    });
+    expect(stats.counted).toBe(DOCS);
+    expect(ranked.reduce((n, language) => n + language.n, 0)).toBe(DOCS);
+  });
+
+  it('are ended when no analysis takes them over, or when they do not match it', async () => {
+    await pool.stopAnalysisWorkers(pool.startAnalysisWorkers(2));
+    await expect(
+      pool.analyzeCorpus({
+        input: { kind: 'file', path: corpus },
+        settings: fullSettings({ keepRecords: false }),
+        workers: 2,
+        started: pool.startAnalysisWorkers(1),
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow('1 analysis workers were started for 2');
   });
 });
