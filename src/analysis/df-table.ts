@@ -138,14 +138,14 @@ export class FullCounter {
     const tfs = this.scratchTfs;
     const salt = languages.salts[li]!;
     const table = this.table;
-    const { sources, starts, lengths, hashes } = terms;
+    const { starts, lengths, hashes } = terms;
     const termTfs = terms.tfs;
     if (k > this.keys.length) this.keys = new Int32Array(k * 2);
     const keys = this.keys;
     for (let i = 0; i < k; i++) keys[i] = termKey(hashes[i]!, salt);
     this.touched ^= table.touch(keys, k);
     for (let i = 0; i < k; i++) {
-      const termId = table.intern(li, keys[i]!, sources[i]!, starts[i]!, lengths[i]!);
+      const termId = table.intern(li, keys[i]!, terms.source(i), starts[i]!, lengths[i]!);
       const tf = termTfs[i]!;
       table.count(termId, 1, tf);
       ids[i] = termId;

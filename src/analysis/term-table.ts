@@ -93,8 +93,15 @@ function sameRange(a: string, aStart: number, b: string, bStart: number, length:
 export class DocumentTerms implements RangeSink {
   private slots = new Int32Array(1024);
   private mask = 1023;
-  /** The string each distinct word was cut from (usually the document's one prepared text). */
-  sources: string[] = [];
+  /**
+   * The strings the words were cut from, each once: usually one, the document's prepared text.
+   * A word names its string by index (`sourceOf`), so that adding a word stores no reference.
+   */
+  private sourceList: string[] = [];
+  private lastSource: string | null = null;
+  private lastSourceIndex = -1;
+  /** Index in the strings of the one each distinct word was cut from; see `source`. */
+  sourceOf = new Int32Array(512);
   starts = new Int32Array(512);
   lengths = new Int32Array(512);
   /** `hashRange` of each distinct word. */
@@ -120,7 +127,7 @@ export class DocumentTerms implements RangeSink {
       if (
         this.hashes[k] === h &&
         this.lengths[k] === length &&
-        sameRange(this.sources[k]!, this.starts[k]!, s, start, length)
+        sameRange(this.source(k), this.starts[k]!, s, start, length)
       ) {
         this.tfs[k]!++;
         return;
@@ -131,7 +138,12 @@ export class DocumentTerms implements RangeSink {
     if (k >= this.tfs.length) this.growEntries();
     slots[slot] = k + 1;
     this.slotOf[k] = slot;
-    this.sources[k] = s;
+    if (s !== this.lastSource) {
+      this.lastSource = s;
+      this.lastSourceIndex = this.sourceList.length;
+      this.sourceList.push(s);
+    }
+    this.sourceOf[k] = this.lastSourceIndex;
     this.starts[k] = start;
     this.lengths[k] = length;
     this.hashes[k] = h;
@@ -142,13 +154,20 @@ export class DocumentTerms implements RangeSink {
   /** The k-th distinct word as its own string. */
   term(k: number): string {
     const start = this.starts[k]!;
-    return this.sources[k]!.slice(start, start + this.lengths[k]!);
+    return this.source(k).slice(start, start + this.lengths[k]!);
+  }
+
+  /** The string the k-th distinct word was cut from, at `starts[k]`. */
+  source(k: number): string {
+    return this.sourceList[this.sourceOf[k]!]!;
   }
 
   clear(): void {
     const slots = this.slots;
     for (let k = 0; k < this.size; k++) slots[this.slotOf[k]!] = 0;
     this.size = 0;
+    this.sourceList.length = 0;
+    this.lastSource = null;
   }
 
   private growEntries(): void {
@@ -158,6 +177,7 @@ export class DocumentTerms implements RangeSink {
     this.hashes = grow(this.hashes, size);
     this.tfs = grow(this.tfs, size);
     this.slotOf = grow(this.slotOf, size);
+    this.sourceOf = grow(this.sourceOf, size);
   }
 
   private growSlots(): void {
@@ -255,9 +275,9 @@ export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32
   }
   for (let k = 0; k < n; k++) sum += arena[slots[ids[k]! + 1]!]!;
   readAhead.sum = sum;
-  const { sources, starts, lengths } = doc;
+  const { starts, lengths } = doc;
   for (let k = 0; k < n; k++) {
-    ids[k] = probeTerm(arena, slots, ids[k]!, sources[k]!, starts[k]!, lengths[k]!);
+    ids[k] = probeTerm(arena, slots, ids[k]!, doc.source(k), starts[k]!, lengths[k]!);
   }
 }
 
