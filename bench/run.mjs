@@ -9,22 +9,12 @@
 //   npm run bench -- --profile --sizes 200000       # one run under --cpu-prof, summarised
 //
 // See bench/README.md for what each figure means.
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliEnv, snapshotBuild, stateOf, warmPageCache } from './lib/build.mjs';
 import { activeChildren, rssMethod, runCli } from './lib/cli-run.mjs';
 import { ensureCorpus, lastUpdatedAt, meanDistinctTerms } from './lib/corpus.mjs';
 import { describeMachine, describeProbe, machineInfo, speedProbe } from './lib/machine.mjs';
@@ -124,57 +114,6 @@ function usageError(message) {
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
-/** The CLI's environment: ours, without any STOPWORD_REFRESH_* of the caller's shell. */
-function cliEnv(prefix) {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('STOPWORD_REFRESH_')),
-  );
-  return {
-    ...env,
-    STOPWORD_REFRESH_LOGGING_LEVEL: 'warn',
-    STOPWORD_REFRESH_REDIS_KEY_PREFIX: prefix,
-  };
-}
-
-/**
- * A private copy of the build (bin, dist, config, package.json; node_modules linked), taken once
- * at start. Other people rebuild dist/ and edit config/ in this tree while they work: every run of
- * one benchmark must use the same build, and the copy's hash names it in the results.
- */
-function snapshotBuild(tmp) {
-  const app = join(tmp, 'app');
-  for (const part of ['bin', 'dist', 'config']) {
-    cpSync(join(root, part), join(app, part), { recursive: true });
-  }
-  cpSync(join(root, 'package.json'), join(app, 'package.json'));
-  symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
-  const hash = createHash('sha1');
-  const walk = (d) => {
-    for (const name of readdirSync(d).sort()) {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else hash.update(relative(app, path)).update(readFileSync(path));
-    }
-  };
-  for (const part of ['dist', 'config']) walk(join(app, part));
-  return { app, fingerprint: hash.digest('hex').slice(0, 12) };
-}
-
-function stateOf(dir) {
-  const files = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      const st = statSync(path);
-      if (st.isDirectory()) walk(path);
-      else files.push({ file: relative(dir, path), bytes: st.size });
-    }
-  };
-  walk(dir);
-  const bytes = files.reduce((a, f) => a + f.bytes, 0);
-  return { bytes, files };
-}
-
 async function oneRun({
   kind,
   corpus,
@@ -238,24 +177,6 @@ async function oneRun({
     log(`  FAILED (exit ${measured.exitCode}): ${record.errors.join('; ') || measured.stderrTail}`);
   }
   return record;
-}
-
-/**
- * Reads `path` once so that the run reads it from the page cache. Without it, how much of the
- * file is still cached depends on what ran before and on the kernel's reclaim (this machine's
- * DAMON pages out page-cache memory left idle for a minute), and the runs' times with it. The
- * run's own disk reads are recorded beside it (`diskReadBytes`). Resolves to the seconds it took.
- */
-async function warmPageCache(path) {
-  const started = process.hrtime.bigint();
-  const file = await open(path, 'r');
-  try {
-    const block = Buffer.allocUnsafe(8 << 20);
-    while ((await file.read(block, 0, block.length, null)).bytesRead > 0) {}
-  } finally {
-    await file.close();
-  }
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 function describeRun(r) {
@@ -390,7 +311,7 @@ async function main() {
     .replace(/\.\d+Z$/, 'Z');
   const tmp = join(outDir, `tmp-${stamp}`);
   mkdirSync(tmp, { recursive: true });
-  const build = snapshotBuild(tmp);
+  const build = snapshotBuild(root, join(tmp, 'app'), join(root, 'node_modules'));
   options.app = build.app;
   const machine = machineInfo(redisServerVersion());
   log(`machine: ${describeMachine(machine)}`);
