@@ -284,12 +284,11 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
   const chunkBytes =
     options.chunkBytes ??
     (options.settings.mode === 'delta' ? DELTA_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
-  const changes = new ChangeQueue((applied) => options.onChanges?.(applied));
-  // An error outside a task (a worker failing to start, say) fails the analysis.
-  const failed = (): unknown => started.failure;
+  // Any error of a task fails the analysis, as one outside a task (a worker failing to start).
   const fail = (error: unknown): void => {
     started.failure ??= error;
   };
+  const changes = new ChangeQueue((applied) => options.onChanges?.(applied));
 
   const setLines = (seq: number, lines: number): void => {
     if (seq >= lineCounts.length) {
@@ -363,7 +362,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     }
     for await (const item of pieces) {
       if (options.signal.aborted) throw abortError(options.signal);
-      if (failed() !== null || changes.failure !== null) break;
+      if (started.failure !== null || changes.failure !== null) break;
       // A range's place in the file, whatever the order the ranges are handed out in.
       const mySeq = item.kind === 'range' ? item.index : seq;
       seq++;
@@ -398,7 +397,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
     await changes.drained();
     if (changes.failure !== null) throw changes.failure;
     if (options.signal.aborted) throw abortError(options.signal);
-    const failure = failed();
+    const failure = started.failure;
     if (failure !== null) {
       throw new AnalysisError(`analysis worker failed: ${errorMessage(failure)}`, {
         cause: failure,
