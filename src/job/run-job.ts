@@ -26,7 +26,12 @@ import {
   type WordList,
 } from '../publish/index.js';
 import { writeCheckpoint } from '../state/checkpoint.js';
-import { type DeltaTransaction, type DfStore, STATE_SCHEMA_VERSION } from '../state/df-store.js';
+import {
+  type DeltaTransaction,
+  type DfStore,
+  DuplicateDocumentError,
+  STATE_SCHEMA_VERSION,
+} from '../state/df-store.js';
 import { StateDir } from '../state/state-dir.js';
 import {
   type AnalysisWorkers,
@@ -354,6 +359,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           );
         },
       }).catch((error: unknown) => {
+        if (error instanceof DuplicateDocumentError) {
+          const rule =
+            location.kind === 'file'
+              ? 'a corpus file holds one line per document'
+              : `the documents' ${config.source.fields.id} must be unique`;
+          throw new SourceError(`${error.message} in the source: ${rule}`, { cause: error });
+        }
         if (mongoModule !== null) throw mongoModule.sourceFailure(error);
         const code = (error as NodeJS.ErrnoException).code;
         if (

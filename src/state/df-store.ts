@@ -40,6 +40,16 @@ export {
   type StoredCheckpoint,
 } from './store-schema.js';
 
+/** A full count met the same document id twice: the source gives a document more than once. */
+export class DuplicateDocumentError extends Error {
+  constructor(readonly id: string) {
+    super(
+      `document id ${JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id)} appears more than once`,
+    );
+    this.name = 'DuplicateDocumentError';
+  }
+}
+
 export interface LanguageTotals {
   readonly lang: string;
   readonly n: number;
@@ -283,14 +293,36 @@ export class DfStore {
     ends: Uint32Array,
   ): void {
     const buffer = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
-    this.db.transaction(() => {
-      insertRows(this.db, 'docs (id, lang, updated_at, terms)', 4, ids.length, (i, params, at) => {
-        params[at] = ids[i];
-        params[at + 1] = langs[langOf[i]!];
-        params[at + 2] = updatedAt[i];
-        params[at + 3] = buffer.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
-      });
-    })();
+    try {
+      this.db.transaction(() => {
+        insertRows(
+          this.db,
+          'docs (id, lang, updated_at, terms)',
+          4,
+          ids.length,
+          (i, params, at) => {
+            params[at] = ids[i];
+            params[at + 1] = langs[langOf[i]!];
+            params[at + 2] = updatedAt[i];
+            params[at + 3] = buffer.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+          },
+        );
+      })();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+      throw new DuplicateDocumentError(this.repeatedId(ids) ?? '?');
+    }
+  }
+
+  /** After a rolled-back insert of `ids`: one of them that came twice in it or was stored before. */
+  private repeatedId(ids: readonly string[]): string | null {
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) return id;
+      seen.add(id);
+    }
+    const stored = this.db.prepare('SELECT 1 FROM docs WHERE id = ?').pluck();
+    return ids.find((id) => stored.get(id) !== undefined) ?? null;
   }
 
   finishLoad(checkpoint: StoredCheckpoint): void {

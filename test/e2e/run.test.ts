@@ -249,6 +249,30 @@ describe('run fails safely', () => {
     expect(String(run.json?.errors)).toContain('nope.ndjson');
   });
 
+  it('a document id twice in the corpus: exit 1, a message naming it, and yesterday kept', async () => {
+    const prefix = freshPrefix();
+    const stateDir = join(dir, `state-${prefix}`);
+    const first = await runCli(runArgs(stateDir), { env: env(prefix) });
+    expect(first.code, first.stderr).toBe(0);
+    const before = await snapshot(prefix);
+    const checkpointBefore = await readFile(join(stateDir, 'checkpoint.json'), 'utf8');
+    const docs = makeCorpus({ seed: 1, perLanguage: 40 }) as Array<{ _id: string }>;
+    const twice = join(dir, `twice-${prefix}.ndjson`);
+    await writeCorpus(twice, [...docs, { ...docs[3]!, _id: docs[17]!._id }]);
+    const run = await runCli([...runArgs(stateDir, twice), '--full'], { env: env(prefix) });
+    expect(run.code).toBe(1);
+    expect(run.json?.success).toBe(false);
+    expect(run.json?.errors).toEqual([
+      `document id ${JSON.stringify(docs[17]!._id)} appears more than once in the source: a corpus file holds one line per document`,
+    ]);
+    // Live lists, versions and meta as they were; the run history records the failure.
+    const { [`${prefix}:runs`]: runsAfter, ...after } = await snapshot(prefix);
+    const { [`${prefix}:runs`]: runsBefore, ...unchanged } = before;
+    expect(after).toEqual(unchanged);
+    expect((runsAfter as string[]).length).toBe((runsBefore as string[]).length + 1);
+    expect(await readFile(join(stateDir, 'checkpoint.json'), 'utf8')).toBe(checkpointBefore);
+  });
+
   it('an --until in the future is refused with exit 2', async () => {
     const run = await runCli([...runArgs(join(dir, 's')), '--until', '2999-01-01T00:00:00Z'], {
       env: env(freshPrefix()),

@@ -7,6 +7,7 @@ import { encodeTermCounts } from '../../src/analysis/term-ids.js';
 import { hashRange, lengthPrefixed, sharedTermId } from '../../src/analysis/term-table.js';
 import {
   DfStore,
+  DuplicateDocumentError,
   STATE_SCHEMA_VERSION,
   StateCorruptError,
   StateSchemaError,
@@ -350,6 +351,43 @@ describe('DfStore', () => {
     expect((error as Error).message).toMatch(
       new RegExp(`schema version 1; this version reads ${STATE_SCHEMA_VERSION}`),
     );
+  });
+
+  it('names a document id that a full count meets twice, in one piece or across pieces', async () => {
+    const generation = join(dir, 'duplicates');
+    await rm(generation, { recursive: true, force: true });
+    await mkdir(generation);
+    const store = DfStore.create(join(generation, 'state.sqlite'));
+    store.loadLanguage('en', 5, lengthPrefixed(['the']), [5], [5]);
+    const record = encodeTermCounts([0], [1]);
+    const load = (ids: string[]) => {
+      const records = new Uint8Array(record.length * ids.length);
+      ids.forEach((_, i) => records.set(record, i * record.length));
+      store.loadDocuments(
+        ids,
+        ['en'],
+        new Uint16Array(ids.length),
+        new Float64Array(ids.length).fill(100),
+        records,
+        Uint32Array.from(ids, (_, i) => (i + 1) * record.length),
+      );
+    };
+    load(['a', 'b']);
+    const within = (() => {
+      try {
+        load(['c', 'd', 'c']);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(within).toBeInstanceOf(DuplicateDocumentError);
+    expect((within as DuplicateDocumentError).id).toBe('c');
+    expect(() => load(['e', 'b'])).toThrow('document id "b" appears more than once');
+    store.close();
+    // The pieces that failed left nothing behind.
+    const db = new Database(join(generation, 'state.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT id FROM docs ORDER BY id').pluck().all()).toEqual(['a', 'b']);
+    db.close();
   });
 
   it('finds the terms at or above a df', async () => {
