@@ -362,7 +362,7 @@ describe('DfStore', () => {
     const record = encodeTermCounts([0], [1]);
     const load = (ids: string[]) => {
       const records = new Uint8Array(record.length * ids.length);
-      ids.forEach((_, i) => records.set(record, i * record.length));
+      for (let i = 0; i < ids.length; i++) records.set(record, i * record.length);
       store.loadDocuments(
         ids,
         ['en'],
