@@ -42,9 +42,12 @@ export {
 
 /** A full count met the same document id twice: the source gives a document more than once. */
 export class DuplicateDocumentError extends Error {
-  constructor(readonly id: string) {
+  /** `id`: the repeated id, when it could be found again. */
+  constructor(readonly id: string | null) {
     super(
-      `document id ${JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id)} appears more than once`,
+      id === null
+        ? 'a document id appears more than once'
+        : `document id ${JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id)} appears more than once`,
     );
     this.name = 'DuplicateDocumentError';
   }
@@ -310,7 +313,7 @@ export class DfStore {
       })();
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-      throw new DuplicateDocumentError(this.repeatedId(ids) ?? '?');
+      throw new DuplicateDocumentError(this.repeatedId(ids));
     }
   }
 
