@@ -256,6 +256,16 @@ let spareTfs = new Uint32Array(4096);
  * LSD radix sort of ids below 2^24 in up to three 8-bit passes (fewer when the ids are small),
  * moving each tf along; linear in `count`, with no comparisons.
  */
+/** Turns the 256 counts of a radix pass at `h[base…]` into where each digit's run starts. */
+function bucketStarts(h: Uint32Array, base: number): void {
+  let sum = 0;
+  for (let d = 0; d < 256; d++) {
+    const c = h[base + d]!;
+    h[base + d] = sum;
+    sum += c;
+  }
+}
+
 function radixSort(ids: Uint32Array, tfs: Uint32Array, count: number, maxId: number): void {
   if (spareIds.length < count) {
     spareIds = new Uint32Array(count * 2);
@@ -277,12 +287,7 @@ function radixSort(ids: Uint32Array, tfs: Uint32Array, count: number, maxId: num
   for (let pass = 0; pass < passes; pass++) {
     const base = pass * 256;
     const shift = pass * 8;
-    let sum = 0;
-    for (let d = 0; d < 256; d++) {
-      const c = h[base + d]!;
-      h[base + d] = sum;
-      sum += c;
-    }
+    bucketStarts(h, base);
     for (let i = 0; i < count; i++) {
       const id = fromIds[i]!;
       const at = h[base + ((id >>> shift) & 0xff)]!++;
@@ -328,12 +333,7 @@ function sortedKeys(ids: Uint32Array, count: number, maxId: number, bits: number
   for (let pass = 0; pass < passes; pass++) {
     const base = pass * 256;
     const shift = bits + pass * 8;
-    let sum = 0;
-    for (let d = 0; d < 256; d++) {
-      const c = h[base + d]!;
-      h[base + d] = sum;
-      sum += c;
-    }
+    bucketStarts(h, base);
     for (let i = 0; i < count; i++) {
       const key = from[i]!;
       to[h[base + ((key >>> shift) & 0xff)]!++] = key;
