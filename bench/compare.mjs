@@ -13,9 +13,9 @@ import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cliEnv, snapshotBuild, warmPageCache } from './lib/build.mjs';
+import { cliEnv, runArgs, snapshotBuild, warmPageCache } from './lib/build.mjs';
 import { activeChildren, rssMethod, runCli } from './lib/cli-run.mjs';
-import { ensureCorpus, lastUpdatedAt } from './lib/corpus.mjs';
+import { ensureCorpus, isoAfter } from './lib/corpus.mjs';
 import { describeMachine, machineInfo } from './lib/machine.mjs';
 import { redisServerVersion, startRedis } from './lib/redis-server.mjs';
 import { fmt, label, median } from './lib/report.mjs';
@@ -112,28 +112,19 @@ function buildCommit(ref, tmp, app) {
   }
 }
 
-function isoAfter(path) {
-  return new Date(lastUpdatedAt(path) + 1).toISOString();
-}
-
 async function run(build, corpusPath, stateDir, options, redis, prefix) {
   await warmPageCache(corpusPath);
   const measured = await runCli({
     root: build.app,
     method: options.rss,
     env: cliEnv(prefix),
-    args: [
-      '--source',
-      `file:${corpusPath}`,
-      '--redis',
-      redis.url,
-      '--state-dir',
+    args: runArgs({
+      corpusPath,
+      redisUrl: redis.url,
       stateDir,
-      '--workers',
-      String(options.workers),
-      '--until',
-      isoAfter(corpusPath),
-    ],
+      workers: options.workers,
+      until: isoAfter(corpusPath),
+    }),
   });
   const r = measured.result;
   if (measured.exitCode !== 0 || r?.success !== true) {

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { rssMethod, runCli } from './lib/cli-run.mjs';
-import { ensureCorpus, lastUpdatedAt } from './lib/corpus.mjs';
+import { ensureCorpus, isoAfter } from './lib/corpus.mjs';
 import { describeMachine, machineInfo } from './lib/machine.mjs';
 import { freePort, redisServerVersion, startRedis } from './lib/redis-server.mjs';
 import { median } from './lib/report.mjs';
@@ -42,11 +42,11 @@ const pageSize = Number(values['page-size']);
 const log = (message) => process.stderr.write(`${message}\n`);
 
 const corpus = await ensureCorpus({ root, outDir, docs, log });
-const until = new Date(lastUpdatedAt(corpus.path) + 1).toISOString();
+const until = isoAfter(corpus.path);
 const work = mkdtempSync(join(os.tmpdir(), 'stopword-bench-mongo-'));
 const redis = await startRedis(work);
 const next = await ensureCorpus({ root, outDir, docs, delta: { changedRatio: 0.01 }, log });
-const nextUntil = new Date(lastUpdatedAt(next.path) + 1).toISOString();
+const nextUntil = isoAfter(next.path);
 
 async function startServer(path) {
   const port = await freePort();

@@ -14,9 +14,9 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cliEnv, snapshotBuild, stateOf, warmPageCache } from './lib/build.mjs';
+import { cliEnv, runArgs, snapshotBuild, stateOf, warmPageCache } from './lib/build.mjs';
 import { activeChildren, rssMethod, runCli } from './lib/cli-run.mjs';
-import { ensureCorpus, lastUpdatedAt, meanDistinctTerms } from './lib/corpus.mjs';
+import { ensureCorpus, isoAfter, meanDistinctTerms } from './lib/corpus.mjs';
 import { describeMachine, describeProbe, machineInfo, speedProbe } from './lib/machine.mjs';
 import { publishBenchmark } from './lib/publish-bench.mjs';
 import { redisServerVersion, startRedis } from './lib/redis-server.mjs';
@@ -134,18 +134,7 @@ async function oneRun({
     method: options.rss,
     nodeArgs,
     env: cliEnv(prefix),
-    args: [
-      '--source',
-      `file:${corpus.path}`,
-      '--redis',
-      redis.url,
-      '--state-dir',
-      stateDir,
-      '--workers',
-      String(workers),
-      '--until',
-      until,
-    ],
+    args: runArgs({ corpusPath: corpus.path, redisUrl: redis.url, stateDir, workers, until }),
   });
   const r = measured.result;
   const success = measured.exitCode === 0 && r?.success === true;
@@ -202,12 +191,6 @@ async function prepareCorpora(options) {
     corpora.push(corpus);
   }
   return corpora;
-}
-
-// The window of a run ends just after the corpus's newest document: the base run's window stops
-// before the changed documents of the delta corpus, so a delta run reads exactly those.
-function isoAfter(path) {
-  return new Date(lastUpdatedAt(path) + 1).toISOString();
 }
 
 async function benchmark(options, corpora, redis, tmp, stamp) {

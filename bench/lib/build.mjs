@@ -40,6 +40,22 @@ export function cliEnv(prefix) {
   };
 }
 
+/** The arguments of `stopword-refresh run` on an NDJSON corpus, as both scripts run it. */
+export function runArgs({ corpusPath, redisUrl, stateDir, workers, until }) {
+  return [
+    '--source',
+    `file:${corpusPath}`,
+    '--redis',
+    redisUrl,
+    '--state-dir',
+    stateDir,
+    '--workers',
+    String(workers),
+    '--until',
+    until,
+  ];
+}
+
 /**
  * Reads `path` once so that the run reads it from the page cache. Without it, how much of the
  * file is still cached depends on what ran before and on the kernel's reclaim (this machine's

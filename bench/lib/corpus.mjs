@@ -72,6 +72,15 @@ export async function ensureCorpus({ root, outDir, docs, delta = null, log }) {
   };
 }
 
+/**
+ * Just after the corpus's newest document, as an ISO time: a run's window ends there. The base
+ * run's window then stops before the changed documents of the delta corpus, so a delta run reads
+ * exactly those.
+ */
+export function isoAfter(path) {
+  return new Date(lastUpdatedAt(path) + 1).toISOString();
+}
+
 /** `updatedAt` of the file's last line; the generator writes lines in `updatedAt` order. */
 export function lastUpdatedAt(path) {
   const size = statSync(path).size;
