@@ -19,7 +19,7 @@ import {
   startMongo,
   toMongoDocument,
 } from '../support/mongo-target.js';
-import { freePort, type RedisServer } from '../support/redis-server.js';
+import { type RedisServer, refusedPort } from '../support/redis-server.js';
 import { liveLists, stateTables } from '../support/state.js';
 import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
@@ -325,7 +325,7 @@ describe.skipIf(!ON_TEST_SERVER)('MongoDB failures', () => {
   });
 
   it('unreachable server: exit 1 within the connect timeout', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const started = Date.now();
     const run = await runCli(runArgs(`mongodb://127.0.0.1:${port}/corpus`, 'down'), {
       env: env('down', { STOPWORD_REFRESH_SOURCE_CONNECT_TIMEOUT_SECONDS: '2' }),

@@ -18,7 +18,7 @@ import {
   sampleOf,
   startPushgateway,
 } from '../support/pushgateway.js';
-import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+import { type RedisServer, refusedPort, startRedis } from '../support/redis-server.js';
 import { type SmtpReceiver, startSmtpReceiver } from '../support/smtp-receiver.js';
 
 const SLACK_PATH = '/services/T0E2E/B0E2E/e2eSlackToken31';
@@ -158,7 +158,7 @@ describe('run reports to monitoring and alerting', () => {
     expect(sampleOf(gatewayAfterSuccess, METRIC.documents)?.value).toBe(90);
     expect(sampleOf(await textfileSamples(d), METRIC.lastSuccess)?.value).toBe(lastSuccess);
 
-    const down = `redis://:s3cretRedis@127.0.0.1:${await freePort()}`;
+    const down = `redis://:s3cretRedis@127.0.0.1:${await refusedPort()}`;
     const failed = await run(d, down);
     expect(failed.code).toBe(1);
     expect(failed.json).toMatchObject({ success: false, exitCode: 1 });
@@ -212,14 +212,14 @@ describe('run reports to monitoring and alerting', () => {
   it('a failing channel and a dead Pushgateway change neither the exit code nor the error', async () => {
     const d = await deployment({
       hookPath: '/fail/hook',
-      pushgateway: `http://127.0.0.1:${await freePort()}`,
+      pushgateway: `http://127.0.0.1:${await refusedPort()}`,
     });
     const ok = await run(d);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json).toMatchObject({ success: true, errors: [] });
     expect(ok.stderr).toContain('"msg":"metrics not pushed"');
 
-    const failed = await run(d, `redis://127.0.0.1:${await freePort()}`);
+    const failed = await run(d, `redis://127.0.0.1:${await refusedPort()}`);
     expect(failed.code).toBe(1);
     expect(String((failed.json?.errors as string[] | undefined)?.[0])).toMatch(/Redis/);
     expect(receiver.on('/fail/hook')).toHaveLength(1);
@@ -248,7 +248,7 @@ describe('run reports to monitoring and alerting', () => {
     const textfile = await readFile(d.textfile, 'utf8');
     expect(before).toBeGreaterThan(0);
 
-    const dry = await run(d, `redis://127.0.0.1:${await freePort()}`, ['--dry-run']);
+    const dry = await run(d, `redis://127.0.0.1:${await refusedPort()}`, ['--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(receiver.requests).toEqual([]);
     expect(smtp.mails).toEqual([]);

@@ -9,7 +9,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { FUNCTION_WORDS, makeCorpus, writeCorpus } from '../support/corpus.js';
-import { freePort, type RedisServer } from '../support/redis-server.js';
+import { type RedisServer, refusedPort } from '../support/redis-server.js';
 import { closeRedisSuite, openRedisSuite } from '../support/suite.js';
 
 let redis: RedisServer;
@@ -181,7 +181,7 @@ describe('run publishes to Redis', () => {
   });
 
   it('a dry run without any Redis still prints the lists it would publish', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const dry = await runCli(
       [
         'run',
@@ -213,7 +213,7 @@ describe('run fails safely', () => {
     const before = await snapshot(prefix);
     const checkpointBefore = await readFile(join(stateDir, 'checkpoint.json'), 'utf8');
 
-    const port = await freePort();
+    const port = await refusedPort();
     const started = Date.now();
     const run = await runCli(
       [

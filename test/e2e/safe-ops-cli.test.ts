@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { RedisPublisher } from '../../src/publish/redis-publisher.js';
 import type { WordList } from '../../src/publish/types.js';
 import { ROOT, runCli } from '../support/cli.js';
-import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+import { type RedisServer, refusedPort, startRedis } from '../support/redis-server.js';
 
 let redis: RedisServer;
 let admin: ReturnType<typeof rawClient>;
@@ -270,7 +270,7 @@ describe('rollback', () => {
   });
 
   it('exits 1 when Redis cannot be reached', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const run = await runCli(
       ['rollback', '--to', '1', '--redis', `redis://:pw-s3cret@127.0.0.1:${port}`],
       {
@@ -527,7 +527,7 @@ describe('status', () => {
         writtenAt: new Date(Date.now() - 3600_000).toISOString(),
       }),
     );
-    const port = await freePort();
+    const port = await refusedPort();
     const run = await runCli(
       ['status', '--json', '--state-dir', stateDir, '--redis', `redis://127.0.0.1:${port}`],
       { env: { STOPWORD_REFRESH_REDIS_CONNECT_TIMEOUT_SECONDS: '0.5' } },

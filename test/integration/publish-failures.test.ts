@@ -15,7 +15,7 @@ import { redactUrl } from '../../src/publish/redact-url.js';
 import { RedisPublisher } from '../../src/publish/redis-publisher.js';
 import { commitSwap } from '../../src/publish/swap.js';
 import type { PublisherOptions, WordList } from '../../src/publish/types.js';
-import { freePort, type RedisServer, startRedis } from '../support/redis-server.js';
+import { type RedisServer, refusedPort, startRedis } from '../support/redis-server.js';
 
 /** What happens when runs stall, staging expires, or Redis is not there; and who hears of a swap. */
 
@@ -187,7 +187,7 @@ describe('updates channel', () => {
 
 describe('connection', () => {
   it('fails fast with RedisUnavailableError when nothing listens, password redacted', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const started = Date.now();
     const error = await RedisPublisher.connect({
       ...options(),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { setPriority, tmpdir } from 'node:os';
@@ -35,6 +36,35 @@ export async function startRedis(): Promise<RedisServer> {
     }
   }
   throw new Error('redis-server did not start after 3 attempts', { cause: lastError });
+}
+
+/**
+ * A port that refuses connections, for tests of a server that is down: nothing listens on it,
+ * and it lies below the kernel's ephemeral range. A port from `freePort` lies in that range, so
+ * another test's server may get it meanwhile, or a client connecting to it may be given it as
+ * its own source port and connect to itself (TCP's simultaneous open), and then hang instead of
+ * being refused.
+ */
+export async function refusedPort(): Promise<number> {
+  let lowestEphemeral = 32768;
+  try {
+    const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    lowestEphemeral = Number(range.trim().split(/\s+/)[0]) || lowestEphemeral;
+  } catch {
+    // Not Linux: the default range.
+  }
+  const lowest = Math.max(1024, Math.min(10_000, lowestEphemeral - 5_000));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = lowest + Math.floor(Math.random() * (lowestEphemeral - lowest));
+    if (port === 6379) continue;
+    const bound = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (bound) return port;
+  }
+  throw new Error(`no free port between ${lowest} and ${lowestEphemeral}`);
 }
 
 /** A port nothing listens on right now (never 6379: a developer's own Redis may live there). */
