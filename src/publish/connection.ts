@@ -4,7 +4,7 @@ import {
   createClient,
   ErrorReply,
   TimeoutError,
-} from 'redis';
+} from '@redis/client';
 import {
   InvalidRedisUrlError,
   PublisherError,
