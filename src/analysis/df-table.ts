@@ -274,7 +274,8 @@ function exportTerms(table: TermTable, languages: Languages): WorkerTerms {
   return {
     langs: [...languages.names],
     documents: Float64Array.from(languages.documents),
-    arena: table.arenaView().slice(),
+    // The table is dropped below: its arena is handed over as it is, not copied.
+    arena: table.arenaView(),
     offsets,
     lengths,
     langOf,

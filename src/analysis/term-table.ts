@@ -485,8 +485,9 @@ export class TermTable {
    * table's `arenaView()` (`arena`, and per id its offset and length), with per id its language
    * index, its `termKey` and its counts: a table's export, moved without interning each term
    * again. The terms are not compared with one another, so each (language, word) must come
-   * once, as it does in a table's own export. Returns a value only so that its read-ahead is
-   * not optimised away.
+   * once, as it does in a table's own export. When `arena`'s buffer has room past the words,
+   * the table keeps that buffer and writes later words into it: the caller must not use it
+   * afterwards. Returns a value only so that its read-ahead is not optimised away.
    */
   load(
     arena: Uint16Array,
@@ -506,8 +507,15 @@ export class TermTable {
       this.mask = capacity - 1;
     }
     this.info = grow(this.info, size * 4 + 4);
-    this.arena = grow(this.arena, arena.length + 1);
-    this.arena.set(arena);
+    // A drained worker's arena has room past its words: the table takes its buffer over and
+    // appends to it, instead of copying tens of MB into fresh pages while the workers wait.
+    const room = (arena.buffer.byteLength - arena.byteOffset) >> 1;
+    if (room > arena.length && !(arena.buffer instanceof SharedArrayBuffer)) {
+      this.arena = new Uint16Array(arena.buffer, arena.byteOffset, room);
+    } else {
+      this.arena = grow(this.arena, arena.length + 1);
+      this.arena.set(arena);
+    }
     this.arenaLength = arena.length;
     const { slots, mask, info } = this;
     let sum = 0;

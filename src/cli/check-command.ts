@@ -5,8 +5,8 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { Command } from 'commander';
 import { createClient } from '@redis/client';
+import { Command } from 'commander';
 import { resolveChecked } from '../config/env-refs.js';
 import { configFilePath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';

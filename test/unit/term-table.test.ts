@@ -257,6 +257,24 @@ describe('TermTable', () => {
     expect(() => table.load(source.arenaView(), offsets, lengths, langs, keys, df, cf)).toThrow(
       /empty/,
     );
+    // An arena with room past its words (a drained worker's) is taken over, not copied: later
+    // words are written into the same buffer, after the loaded ones.
+    const words = source.arenaView();
+    const roomy = new Uint16Array(words.length + 64);
+    roomy.set(words);
+    const adopting = new TermTable(16);
+    adopting.load(roomy.subarray(0, words.length), offsets, lengths, langs, keys, df, cf);
+    expect(wordsOf(adopting)).toEqual(wordsOf(source));
+    expect(adopting.intern(0, key(0, 'later'), 'later', 0, 5)).toBe(n);
+    expect(String.fromCharCode(...roomy.subarray(words.length, words.length + 5))).toBe('later');
+    expect(wordsOf(adopting)[n]).toBe('later');
+    // Without room it copies: what the caller does with its array afterwards does not matter.
+    const exact = words.slice();
+    const copying = new TermTable(16);
+    copying.load(exact, offsets, lengths, langs, keys, df, cf);
+    exact.fill(0x41);
+    expect(wordsOf(copying)).toEqual(wordsOf(source));
+
     const outside = Uint32Array.from(offsets);
     outside[7] = source.arenaView().length - 1;
     expect(() =>
