@@ -52,6 +52,13 @@ class Languages {
   }
 }
 
+/**
+ * Terms a worker's counting table reserves room for (TermTable's `reserveTerms`): 256 MB of
+ * address space for their entries and as much for their words, of which only what the table
+ * fills becomes memory. A larger vocabulary grows the table past it as before.
+ */
+const RESERVED_TERMS = 1 << 24;
+
 /** A worker's local records are kept in blocks of about this size, released as they are re-encoded. */
 const RECORD_BLOCK_BYTES = 4 << 20;
 
@@ -98,7 +105,7 @@ export class MemoryRecordBlocks implements RecordBlocks {
 const EMPTY = new Uint8Array(0);
 
 export class FullCounter {
-  private table = new TermTable();
+  private table = new TermTable(1 << 16, RESERVED_TERMS);
   private readonly languages = new Languages();
   private scratchIds = new Uint32Array(4096);
   private scratchTfs = new Uint32Array(4096);

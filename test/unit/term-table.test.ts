@@ -208,6 +208,32 @@ describe('TermTable', () => {
     expect([table.df(123), table.cf(123)]).toEqual([2, 3]);
   });
 
+  it('writes into the room it reserved instead of growing, and grows past it or without it', () => {
+    const salt = languageSalt('en');
+    const words = Array.from({ length: 3000 }, (_, i) => `r${i.toString(36)}ü`);
+    const fill = (table: TermTable): void => {
+      words.forEach((word, i) => {
+        const key = termKey(hashRange(word, 0, word.length), salt);
+        expect(table.intern(0, key, word, 0, word.length)).toBe(i);
+        table.count(i, 1, 2);
+      });
+      expect(wordsOf(table)).toEqual(words);
+      expect([table.df(2999), table.cf(2999)]).toEqual([1, 2]);
+    };
+    const roomy = new TermTable(16, 4096);
+    const roomyArena = roomy.arenaView().buffer;
+    fill(roomy);
+    expect(roomy.arenaView().buffer).toBe(roomyArena);
+    // Room for 4 terms: it grows past them as a table without any.
+    const small = new TermTable(16, 4);
+    const smallArena = small.arenaView().buffer;
+    fill(small);
+    expect(small.arenaView().buffer).not.toBe(smallArena);
+    // Room that cannot be had (an impossible length here): it starts small instead.
+    const refused = new TermTable(16, 2 ** 40);
+    fill(refused);
+  });
+
   it("takes over another table's export whole: the same ids, keys, words and counts", () => {
     const source = new TermTable(16);
     const salts = [languageSalt('en'), languageSalt('fr')];
