@@ -430,20 +430,23 @@ export class MergedTerms {
 
   /** The ranked languages of `ranking`, with their terms and counts. */
   ranked(ranking: Ranking): RankedLanguage[] {
+    return ranking.languages.map((entry) => this.rankedLanguage(entry));
+  }
+
+  /** One language of a `Ranking`, with its terms and counts. */
+  rankedLanguage({ language, ids }: Ranking['languages'][number]): RankedLanguage {
     const table = this.table;
-    return ranking.languages.map(({ language, ids }) => {
-      const count = ids.length;
-      const df = new Uint32Array(count);
-      const cf = new Float64Array(count);
-      for (let rank = 0; rank < count; rank++) {
-        const id = ids[rank]!;
-        df[rank] = table.df(id);
-        cf[rank] = table.cf(id);
-      }
-      const lang = this.languages.names[language]!;
-      const arena = table.prefixedArena(ids);
-      return { lang, n: this.languages.documents[language]!, arena, df, cf };
-    });
+    const count = ids.length;
+    const df = new Uint32Array(count);
+    const cf = new Float64Array(count);
+    for (let rank = 0; rank < count; rank++) {
+      const id = ids[rank]!;
+      df[rank] = table.df(id);
+      cf[rank] = table.cf(id);
+    }
+    const lang = this.languages.names[language]!;
+    const arena = table.prefixedArena(ids);
+    return { lang, n: this.languages.documents[language]!, arena, df, cf };
   }
 }
 
@@ -519,18 +522,19 @@ export function sortByKeys(
  * of the ranked terms), and N.
  */
 export function selectionTables(ranked: readonly RankedLanguage[], minRatio: number): DfTables {
-  const tables: DfTables = new Map();
-  for (const language of ranked) {
-    const minDf = Math.max(1, Math.ceil(minRatio * language.n - 1e-9));
-    const df = new Map<string, number>();
-    const cf = new Map<string, number>();
-    let count = 0;
-    while (count < language.df.length && language.df[count]! >= minDf) count++;
-    rankedTerms(language, count).forEach((term, id) => {
-      df.set(term, language.df[id]!);
-      cf.set(term, language.cf[id]!);
-    });
-    tables.set(language.lang, { n: language.n, df, cf });
-  }
-  return tables;
+  return new Map(ranked.map((language) => [language.lang, selectionTable(language, minRatio)]));
+}
+
+/** `selectionTables` of one language. */
+export function selectionTable(language: RankedLanguage, minRatio: number): LanguageCounts {
+  const minDf = Math.max(1, Math.ceil(minRatio * language.n - 1e-9));
+  const df = new Map<string, number>();
+  const cf = new Map<string, number>();
+  let count = 0;
+  while (count < language.df.length && language.df[count]! >= minDf) count++;
+  rankedTerms(language, count).forEach((term, id) => {
+    df.set(term, language.df[id]!);
+    cf.set(term, language.cf[id]!);
+  });
+  return { n: language.n, df, cf };
 }

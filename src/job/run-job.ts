@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type DfTables, selectionTables } from '../analysis/df-table.js';
+import { type DfTables, selectionTable } from '../analysis/df-table.js';
 import type { BadReason } from '../analysis/document.js';
 import { formatConfidence, type LanguageSelection, selectStopwords } from '../analysis/select.js';
 import { ANALYZER_VERSION } from '../analysis/tokenizer.js';
@@ -279,7 +279,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     let recordBytes = 0;
     // Full mode: document-term pairs counted, and the frequencies selection needs.
     let occurrences = 0;
-    let selectionCounts: DfTables = new Map();
+    const selectionCounts: DfTables = new Map();
     const selectionRatio = Math.min(
       config.analysis.minDocumentRatio,
       config.analysis.leaveDocumentRatio,
@@ -332,21 +332,19 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         onChanges: (changes) => {
           for (const change of changes) activeTransaction?.apply(change);
         },
-        onRanked: (ranked) => {
+        onRanked: (language) => {
           // The dictionaries go into the new state while the workers encode the documents.
-          for (const language of ranked) {
-            activeBuild?.store.loadLanguage(
-              language.lang,
-              language.n,
-              language.arena,
-              language.df,
-              language.cf,
-            );
-            for (const df of language.df) occurrences += df;
-          }
-          activeBuild?.store.saveDictionary();
-          selectionCounts = selectionTables(ranked, selectionRatio);
+          activeBuild?.store.loadLanguage(
+            language.lang,
+            language.n,
+            language.arena,
+            language.df,
+            language.cf,
+          );
+          for (const df of language.df) occurrences += df;
+          selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
         },
+        onRankedAll: () => activeBuild?.store.saveDictionary(),
         onDocuments: (docs) => {
           recordBytes += docs.records.byteLength;
           activeBuild?.store.loadDocuments(

@@ -85,7 +85,7 @@ async function fullCount(
   options: Partial<Pool.AnalyzeOptions> & { recordDir: string },
 ): Promise<{ ranked: RankedLanguage[]; pieces: EncodedDocuments[] }> {
   const settings = fullSettings({ recordDir: options.recordDir });
-  let ranked: RankedLanguage[] = [];
+  const ranked: RankedLanguage[] = [];
   const pieces: EncodedDocuments[] = [];
   await pool.analyzeCorpus({
     input: { kind: 'file', path: corpus },
@@ -93,8 +93,8 @@ async function fullCount(
     workers: 2,
     chunkBytes: 16 * 1024,
     signal: new AbortController().signal,
-    onRanked: (languages) => {
-      ranked = [...languages];
+    onRanked: (language) => {
+      ranked.push(language);
     },
     onDocuments: (piece) => pieces.push(piece),
     ...options,
@@ -149,6 +149,43 @@ describe('analyzeCorpus, full count', () => {
     expect(await readdir(recordDir)).toEqual([]);
   });
 
+  it('hands the ranked languages over one at a time in name order, then says it is done once', async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    const events: string[] = [];
+    const { pieces } = await fullCount({
+      recordDir,
+      pieceBytes: 4096,
+      onRanked: (language) => events.push(language.lang),
+      onRankedAll: () => events.push('*'),
+    });
+    const langs = events.slice(0, -1);
+    expect(langs.length).toBeGreaterThan(1);
+    expect(langs).toEqual([...new Set(langs)].sort());
+    expect(events.at(-1)).toBe('*');
+    expect(pieces.reduce((n, piece) => n + piece.ids.length, 0)).toBe(DOCS);
+  });
+
+  it('fails with the error a ranked language consumer throws, once the encoding has ended', async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    let languages = 0;
+    let done = false;
+    await expect(
+      fullCount({
+        recordDir,
+        pieceBytes: 4096,
+        onRanked: () => {
+          languages++;
+          if (languages === 2) throw new Error('state disk full');
+        },
+        onRankedAll: () => {
+          done = true;
+        },
+      }),
+    ).rejects.toThrow('state disk full');
+    expect([languages, done]).toEqual([2, false]);
+    expect(await readdir(recordDir)).toEqual([]);
+  });
+
   it('stops the encoding when aborted', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
     const controller = new AbortController();
@@ -190,7 +227,7 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
 
     const settings = fullSettings({ maxDocumentBytes: 1024, keepRecords: false });
     const analyse = async (path: string) => {
-      let ranked: RankedLanguage[] = [];
+      const ranked: RankedLanguage[] = [];
       const { stats } = await pool.analyzeCorpus({
         input: { kind: 'file', path },
         settings,
@@ -198,8 +235,8 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
         // Ranges far smaller than the overlong line, which then runs through several of them.
         chunkBytes: 4096,
         signal: new AbortController().signal,
-        onRanked: (languages) => {
-          ranked = [...languages];
+        onRanked: (language) => {
+          ranked.push(language);
         },
       });
       return {
@@ -304,15 +341,15 @@ describe('analysis workers started ahead of the analysis', () => {
     const started = pool.startAnalysisWorkers(2);
     // The settings are known only now, as a run knows them after reading its state.
     const settings = fullSettings({ keepRecords: false });
-    let ranked: RankedLanguage[] = [];
+    const ranked: RankedLanguage[] = [];
     const { stats } = await pool.analyzeCorpus({
       input: { kind: 'file', path: corpus },
       settings,
       workers: 2,
       started,
       signal: new AbortController().signal,
-      onRanked: (languages) => {
-        ranked = [...languages];
+      onRanked: (language) => {
+        ranked.push(language);
       },
     });
     expect(stats.counted).toBe(DOCS);
