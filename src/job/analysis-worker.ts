@@ -46,7 +46,8 @@ let idScratch = new Int32Array(512);
 interface Configured {
   readonly settings: WorkerSettings;
   readonly validator: DocumentValidator;
-  readonly counter: FullCounter;
+  /** Full mode: this thread's counts (a delta returns its changes instead). */
+  readonly counter: FullCounter | null;
   /** Delta mode: the state's terms by language, shared read-only by the job. */
   readonly dictionary: ReadonlyMap<string, SharedTerms>;
   readonly variants: ReturnType<typeof languageVariants>;
@@ -62,12 +63,15 @@ async function configure(settings: WorkerSettings): Promise<null> {
   configured = {
     settings,
     validator: new DocumentValidator(settings),
-    counter: new FullCounter(
-      settings.keepRecords,
-      settings.keepRecords && settings.recordDir !== null
-        ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
-        : undefined,
-    ),
+    counter:
+      settings.mode === 'full'
+        ? new FullCounter(
+            settings.keepRecords,
+            settings.keepRecords && settings.recordDir !== null
+              ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
+              : undefined,
+          )
+        : null,
     dictionary: new Map((settings.dictionary ?? []).map((language) => [language.lang, language])),
     variants: languageVariants(settings.languageVariants),
     detector: settings.detectLanguage ? await loadDetector() : null,
@@ -77,6 +81,12 @@ async function configure(settings: WorkerSettings): Promise<null> {
         : null,
   };
   return null;
+}
+
+function fullCounter(): FullCounter {
+  const { counter } = current();
+  if (counter === null) throw new Error('a delta run keeps no counts to drain or encode');
+  return counter;
 }
 
 function current(): Configured {
@@ -220,7 +230,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     if (delta) {
       changes.push(changedDocument(doc.id, language.lang, doc.updatedAtMs));
     } else {
-      counter.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
+      counter?.addDocument(doc.id, language.lang, doc.updatedAtMs, terms);
     }
   };
   let lines = 0;
@@ -284,7 +294,7 @@ function transferring(value: WorkerResult, buffers: ArrayBufferLike[]): unknown 
 }
 
 function drain(): unknown {
-  const { counter } = current();
+  const counter = fullCounter();
   const result: DrainResult = {
     kind: 'drain',
     workerId,
@@ -310,7 +320,7 @@ function encode(task: EncodeTask): EncodeResult {
   const credits = new Int32Array(task.credits);
   let documents = 0;
   let pieces = 0;
-  current().counter.encode(
+  fullCounter().encode(
     map,
     (piece) => {
       // At most the job's credits are in flight: memory stays bounded while it stores them.
