@@ -518,14 +518,9 @@ export function sortByKeys(
 }
 
 /**
- * The frequencies selection needs: per language the terms with df >= `minRatio` × N (a prefix
- * of the ranked terms), and N.
+ * The frequencies selection needs of one language: the terms with df >= `minRatio` × N (a
+ * prefix of the ranked terms), and N.
  */
-export function selectionTables(ranked: readonly RankedLanguage[], minRatio: number): DfTables {
-  return new Map(ranked.map((language) => [language.lang, selectionTable(language, minRatio)]));
-}
-
-/** `selectionTables` of one language. */
 export function selectionTable(language: RankedLanguage, minRatio: number): LanguageCounts {
   const minDf = Math.max(1, Math.ceil(minRatio * language.n - 1e-9));
   const df = new Map<string, number>();

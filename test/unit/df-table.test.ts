@@ -4,7 +4,7 @@ import {
   MergedTerms,
   type RankedLanguage,
   rankedTerms,
-  selectionTables,
+  selectionTable,
   sortByKeys,
 } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments } from '../../src/analysis/protocol.js';
@@ -168,19 +168,18 @@ describe('FullCounter and MergedTerms', () => {
     expect(rankedTerms(en).indexOf(a)).toBe(rankedTerms(en).indexOf(b) + 1);
   });
 
-  it('selectionTables keeps the terms at or above the ratio', () => {
+  it('selectionTable keeps the terms at or above the ratio, with N', () => {
     const counter = new FullCounter(false);
     for (let i = 0; i < 10; i++)
       counter.addDocument(`d${i}`, 'en', i, counts(i < 3 ? 'the a' : 'the'));
     const merged = new MergedTerms();
     merged.add(counter.terms());
-    const tables = selectionTables(merged.rank().languages, 0.3);
-    expect(Object.fromEntries(tables.get('en')!.df)).toEqual({ the: 10, a: 3 });
-    expect(
-      Object.fromEntries(selectionTables(merged.rank().languages, 0.31).get('en')!.df),
-    ).toEqual({
-      the: 10,
-    });
+    const [en] = merged.rank().languages;
+    const table = selectionTable(en!, 0.3);
+    expect(table.n).toBe(10);
+    expect(Object.fromEntries(table.df)).toEqual({ the: 10, a: 3 });
+    expect(Object.fromEntries(table.cf)).toEqual({ the: 10, a: 3 });
+    expect(Object.fromEntries(selectionTable(en!, 0.31).df)).toEqual({ the: 10 });
   });
 });
 
