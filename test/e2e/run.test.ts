@@ -214,7 +214,7 @@ describe('run fails safely', () => {
     const checkpointBefore = await readFile(join(stateDir, 'checkpoint.json'), 'utf8');
 
     const port = await refusedPort();
-    const started = Date.now();
+    const started = performance.now();
     const run = await runCli(
       [
         'run',
@@ -228,7 +228,7 @@ describe('run fails safely', () => {
       { env: env(prefix) },
     );
     expect(run.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(performance.now() - started).toBeLessThan(30_000);
     expect(run.json).toMatchObject({
       success: false,
       published: false,

@@ -139,8 +139,8 @@ describe('fencing and staging', () => {
     }
     expect((await publisher.readLive()).lists).toEqual(v1);
 
-    const deadline = Date.now() + 10_000;
-    while ((await admin.exists(leftovers)) > 0 && Date.now() < deadline) await sleep(100);
+    const deadline = performance.now() + 10_000;
+    while ((await admin.exists(leftovers)) > 0 && performance.now() < deadline) await sleep(100);
     expect(await admin.exists(leftovers)).toBe(0);
     await expect(commitSwap(conn, keys, abandoned)).rejects.toBeInstanceOf(StagingMissingError);
 
@@ -175,8 +175,8 @@ describe('updates channel', () => {
       publishedAt,
     });
     await publisher.rollback({ runId: 'c', to: 1 });
-    const deadline = Date.now() + 5_000;
-    while (messages.length < 3 && Date.now() < deadline) await sleep(20);
+    const deadline = performance.now() + 5_000;
+    while (messages.length < 3 && performance.now() < deadline) await sleep(20);
     expect(messages).toEqual([
       { version: 1, languages: ['de', 'en'] },
       { version: 2, languages: ['en'] },
@@ -188,12 +188,12 @@ describe('updates channel', () => {
 describe('connection', () => {
   it('fails fast with RedisUnavailableError when nothing listens, password redacted', async () => {
     const port = await refusedPort();
-    const started = Date.now();
+    const started = performance.now();
     const error = await RedisPublisher.connect({
       ...options(),
       url: `redis://reader:s3cr%23t@127.0.0.1:${port}`,
     }).catch((err: unknown) => err);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(performance.now() - started).toBeLessThan(3_000);
     expect(error).toBeInstanceOf(RedisUnavailableError);
     const message = (error as Error).message;
     expect(message).toBe(
@@ -203,7 +203,7 @@ describe('connection', () => {
   });
 
   it('gives up on an unroutable address within about twice the connect timeout', async () => {
-    const started = Date.now();
+    const started = performance.now();
     await expect(
       RedisPublisher.connect({
         ...options(),
@@ -211,7 +211,7 @@ describe('connection', () => {
         connectTimeoutSeconds: 0.5,
       }),
     ).rejects.toBeInstanceOf(RedisUnavailableError);
-    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(performance.now() - started).toBeLessThan(2_500);
   });
 
   it('gives up on a server that accepts connections but never answers', async () => {
@@ -222,13 +222,13 @@ describe('connection', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
     try {
-      const started = Date.now();
+      const started = performance.now();
       const error = await RedisPublisher.connect({
         ...options(),
         url: `redis://127.0.0.1:${port}`,
         connectTimeoutSeconds: 0.5,
       }).catch((err: unknown) => err);
-      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(performance.now() - started).toBeLessThan(2_500);
       expect(error).toBeInstanceOf(RedisUnavailableError);
       expect((error as Error).message).toBe(
         `cannot reach Redis at redis://127.0.0.1:${port} (no answer within 1000 ms)`,
@@ -245,12 +245,12 @@ describe('connection', () => {
       const publisher = await RedisPublisher.connect({ ...options(), url: own.url });
       await publisher.publish({ runId: 'a', lists: v1, analyzerVersion: 't', publishedAt });
       await own.stop();
-      const started = Date.now();
+      const started = performance.now();
       await expect(publisher.readLive()).rejects.toBeInstanceOf(RedisUnavailableError);
       await expect(
         publisher.publish({ runId: 'b', lists: v1, analyzerVersion: 't', publishedAt }),
       ).rejects.toBeInstanceOf(RedisUnavailableError);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(performance.now() - started).toBeLessThan(5_000);
       await publisher.close();
       await publisher.close();
     } finally {

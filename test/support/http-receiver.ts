@@ -57,8 +57,8 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     requests,
     on,
     async waitFor(path, count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (on(path).length < count && Date.now() < deadline) await sleep(20);
+      const deadline = performance.now() + timeoutMs;
+      while (on(path).length < count && performance.now() < deadline) await sleep(20);
       return on(path);
     },
     clear() {

@@ -78,8 +78,8 @@ async function launch(port: number): Promise<PushgatewayServer> {
 }
 
 async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  while (performance.now() < deadline) {
     try {
       if ((await fetch(`${url}/-/ready`)).ok) return;
     } catch {}

@@ -180,8 +180,8 @@ async function launch(port: number, dir: string): Promise<RedisServer> {
 }
 
 async function waitForPing(port: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  while (performance.now() < deadline) {
     if (await pings(port)) return;
     await sleep(25);
   }

@@ -64,8 +64,8 @@ export async function startSmtpReceiver(user: string, password: string): Promise
     port,
     mails,
     async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (mails.length < count && Date.now() < deadline) await sleep(20);
+      const deadline = performance.now() + timeoutMs;
+      while (mails.length < count && performance.now() < deadline) await sleep(20);
       return mails;
     },
     clear() {
