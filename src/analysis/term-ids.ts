@@ -252,10 +252,6 @@ const histograms = new Uint32Array(3 * 256);
 let spareIds = new Uint32Array(4096);
 let spareTfs = new Uint32Array(4096);
 
-/**
- * LSD radix sort of ids below 2^24 in up to three 8-bit passes (fewer when the ids are small),
- * moving each tf along; linear in `count`, with no comparisons.
- */
 /** Turns the 256 counts of a radix pass at `h[base…]` into where each digit's run starts. */
 function bucketStarts(h: Uint32Array, base: number): void {
   let sum = 0;
@@ -266,6 +262,10 @@ function bucketStarts(h: Uint32Array, base: number): void {
   }
 }
 
+/**
+ * LSD radix sort of ids below 2^24 in up to three 8-bit passes (fewer when the ids are small),
+ * moving each tf along; linear in `count`, with no comparisons.
+ */
 function radixSort(ids: Uint32Array, tfs: Uint32Array, count: number, maxId: number): void {
   if (spareIds.length < count) {
     spareIds = new Uint32Array(count * 2);
