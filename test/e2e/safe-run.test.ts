@@ -156,8 +156,13 @@ describe('Redis restarted during a run', () => {
       const liveBefore = await probe.hGetAll('rs:en');
       await probe.quit();
 
+      // A short lock TTL: when Redis comes back after the run's client has given up reconnecting,
+      // the run cannot release its lock, which then expires by itself within the TTL.
       const during = await runCli([...args, '--full'], {
-        env: env('rs', { STOPWORD_REFRESH_LOGGING_LEVEL: 'info' }),
+        env: env('rs', {
+          STOPWORD_REFRESH_LOGGING_LEVEL: 'info',
+          STOPWORD_REFRESH_REDIS_LOCK_TTL_SECONDS: '2',
+        }),
         onSpawn: (child) => {
           let done = false;
           child.stderr?.on('data', (chunk: Buffer) => {
@@ -178,6 +183,10 @@ describe('Redis restarted during a run', () => {
       await after.connect();
       expect(await after.hGetAll('rs:en')).toEqual(liveBefore);
       expect(await after.hGet('rs:meta', 'version')).toBe('1');
+      // Released by the failed run, or expired by its TTL.
+      const lockGone = performance.now() + 10_000;
+      while ((await after.exists('rs:lock')) > 0 && performance.now() < lockGone) await sleep(100);
+      expect(await after.exists('rs:lock')).toBe(0);
       await after.quit();
       const next = await runCli([...args, '--until', '2026-11-20T00:00:00Z'], { env: env('rs') });
       expect(next.code, next.stderr).toBe(0);
