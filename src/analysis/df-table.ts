@@ -9,6 +9,8 @@
  * the terms of each language by df into global ids, and hands each worker a local -> global map
  * so that it can re-encode its documents. Pure data structures.
  */
+
+import { CountingTable, packedInts, packRange } from './counting-table.js';
 import type { EncodedDocuments, WorkerTerms } from './protocol.js';
 import { ByteWriter, getFloat64, getString, getVarint, varintEnd } from './term-ids.js';
 import {
@@ -53,9 +55,9 @@ class Languages {
 }
 
 /**
- * Terms a worker's counting table reserves room for (TermTable's `reserveTerms`): 256 MB of
- * address space for their entries and as much for their words, of which only what the table
- * fills becomes memory. A larger vocabulary grows the table past it as before.
+ * Terms a worker's counting table reserves room for (CountingTable's `reserveTerms`): 768 MB of
+ * address space for their records, of which only what the table fills becomes memory. A larger
+ * vocabulary grows the table past it.
  */
 const RESERVED_TERMS = 1 << 24;
 
@@ -105,11 +107,13 @@ export class MemoryRecordBlocks implements RecordBlocks {
 const EMPTY = new Uint8Array(0);
 
 export class FullCounter {
-  private table = new TermTable(1 << 16, RESERVED_TERMS);
+  private table = new CountingTable(1 << 16, RESERVED_TERMS);
   private readonly languages = new Languages();
   private scratchIds = new Uint32Array(4096);
   private scratchTfs = new Uint32Array(4096);
   private keys = new Int32Array(4096);
+  /** The document's distinct words, packed as `CountingTable` compares them. */
+  private packed = new Int32Array(4096 * 8);
   /** See `TermTable.touch`. */
   touched = 0;
   /**
@@ -149,13 +153,26 @@ export class FullCounter {
     const termTfs = terms.tfs;
     if (k > this.keys.length) this.keys = new Int32Array(k * 2);
     const keys = this.keys;
-    for (let i = 0; i < k; i++) keys[i] = termKey(hashes[i]!, salt);
-    this.touched ^= table.touch(keys, k);
+    let packedLength = 0;
     for (let i = 0; i < k; i++) {
-      const termId = table.intern(li, keys[i]!, terms.source(i), starts[i]!, lengths[i]!);
+      keys[i] = termKey(hashes[i]!, salt);
+      packedLength += packedInts(lengths[i]!);
+    }
+    if (packedLength > this.packed.length) this.packed = new Int32Array(packedLength * 2);
+    const packed = this.packed;
+    for (let i = 0, at = 0; i < k; i++) {
+      const length = lengths[i]!;
+      packRange(terms.source(i), starts[i]!, length, packed, at);
+      at += packedInts(length);
+    }
+    this.touched ^= table.touch(keys, k);
+    for (let i = 0, at = 0; i < k; i++) {
+      const length = lengths[i]!;
+      const record = table.intern(li, keys[i]!, packed, at, length);
+      at += packedInts(length);
       const tf = termTfs[i]!;
-      table.count(termId, 1, tf);
-      ids[i] = termId;
+      table.count(record, tf);
+      ids[i] = table.id(record);
       tfs[i] = tf;
     }
     if (!this.keepRecords) return;
@@ -180,8 +197,13 @@ export class FullCounter {
 
   /** This worker's terms and counts, by local id; the table is released (drained once). */
   terms(): WorkerTerms {
-    const terms = exportTerms(this.table, this.languages);
-    this.table = new TermTable(16);
+    const languages = this.languages;
+    const terms: WorkerTerms = {
+      langs: [...languages.names],
+      documents: Float64Array.from(languages.documents),
+      ...this.table.export(),
+    };
+    this.table = new CountingTable(16);
     return terms;
   }
 
@@ -262,34 +284,6 @@ export class FullCounter {
     this.blocks.close();
     if (doc !== this.kept) throw new Error(`encoded ${doc} documents of ${this.kept}`);
   }
-}
-
-function exportTerms(table: TermTable, languages: Languages): WorkerTerms {
-  const size = table.size;
-  const offsets = new Uint32Array(size);
-  const lengths = new Uint8Array(size);
-  const langOf = new Uint16Array(size);
-  const df = new Uint32Array(size);
-  const cf = new Float64Array(size);
-  for (let id = 0; id < size; id++) {
-    offsets[id] = table.offset(id);
-    lengths[id] = table.length(id);
-    langOf[id] = table.language(id);
-    df[id] = table.df(id);
-    cf[id] = table.cf(id);
-  }
-  return {
-    langs: [...languages.names],
-    documents: Float64Array.from(languages.documents),
-    // The table is dropped below: its arena is handed over as it is, not copied.
-    arena: table.arenaView(),
-    offsets,
-    lengths,
-    langOf,
-    keys: table.keysById(),
-    df,
-    cf,
-  };
 }
 
 /** One language's terms ranked by document frequency: index = global id. */

@@ -4,9 +4,10 @@
  * The tokeniser reports each word as a range of the document's prepared text
  * (`addRange(s, start, end)`). `DocumentTerms` gathers a document's distinct words with their
  * number of occurrences in a small open-addressing table that stays in cache; only then does
- * each distinct word touch `TermTable`, the large per-thread table of (language, word) -> id
- * with the document and collection frequencies beside it. A word's characters are copied once,
- * when the large table first sees it, into a UTF-16 arena; nothing else allocates per word.
+ * each distinct word touch a large table of (language, word) -> id with the document and
+ * collection frequencies beside it: a worker's `CountingTable` (counting-table.ts), then the
+ * job's `TermTable` that merges them. A word's characters are copied once, when a large table
+ * first sees it; nothing else allocates per word.
  *
  * Equality is always exact: a 32-bit hash only picks the slot and rules out most mismatches,
  * and a candidate is confirmed character by character.
@@ -63,7 +64,7 @@ export function grow<T extends Uint16Array | Int32Array | Uint32Array | Float64A
  * A zeroed array of `length` elements, or null when `length` is 0 or the allocation fails (an
  * address space or overcommit limit): the caller then starts small and grows.
  */
-function reserved<T>(array: new (length: number) => T, length: number): T | null {
+export function reserved<T>(array: new (length: number) => T, length: number): T | null {
   if (length === 0) return null;
   try {
     return new array(length);
@@ -355,7 +356,9 @@ const ARENA_SEPARATOR = 0x0a;
 
 /**
  * (language, word) -> id, ids dense from 0 in first-seen order, with per id its document
- * frequency `df` and collection frequency `cf`. Per id the table keeps, side by side in one
+ * frequency `df` and collection frequency `cf`: the job's merged table, which takes the
+ * workers' exports (`load`, then `internUnits`; the workers count in `CountingTable`). Per id
+ * the table keeps, side by side in one
  * Int32Array so that a lookup touches one cache line for them: the word's arena offset, its
  * length and language, df, and the low 32 bits of cf; cf's higher part, needed past 2^32
  * occurrences, is kept apart.
@@ -372,50 +375,20 @@ export class TermTable {
   private candidates = new Int32Array(1024);
   size = 0;
 
-  /**
-   * `reserveTerms`: room for that many terms' entries and words (8 code units each) is reserved
-   * up front, when the allocation succeeds. It is address space, not memory: a page takes
-   * memory only when first written, and entries and words are written in order, so the table
-   * touches what it fills and never copies them to grow. Growing by doubling writes every entry
-   * and word twice over, and each fresh page costs a fault (10-15 µs on the benchmark's
-   * virtual machine). Slots are not reserved: probes touch all of them.
-   */
-  constructor(expectedTerms = 1 << 16, reserveTerms = 0) {
+  constructor(expectedTerms = 1 << 16) {
     let capacity = 1024;
     while (capacity < expectedTerms * 2) capacity *= 2;
     this.slots = ownPages(new Int32Array(capacity * 2));
     this.mask = capacity - 1;
     const entries = Math.max(expectedTerms, 256);
-    this.info = reserved(Int32Array, reserveTerms * 4) ?? new Int32Array(entries * 4);
-    this.arena = reserved(Uint16Array, reserveTerms * 8) ?? new Uint16Array(entries * 8);
+    this.info = new Int32Array(entries * 4);
+    this.arena = new Uint16Array(entries * 8);
   }
 
   /**
-   * The id of `s[start, start + length)` in language `lang` (an index the caller assigns) whose
-   * `termKey` is `key`; a new id when the table has not seen it.
-   */
-  intern(lang: number, key: number, s: string, start: number, length: number): number {
-    const slots = this.slots;
-    const info = this.info;
-    const mask = this.mask;
-    const tag = length | (lang << 8);
-    let slot = key & mask;
-    for (;;) {
-      const entry = slots[2 * slot + 1]!;
-      if (entry === 0) break;
-      if (slots[2 * slot] === key) {
-        const id = entry - 1;
-        if (info[4 * id + 1] === tag && this.matches(info[4 * id]!, s, start, length)) return id;
-      }
-      slot = (slot + 1) & mask;
-    }
-    if (length > MAX_LENGTH) throw new RangeError(`word of ${length} code units`);
-    return this.insert(slot, key, tag, this.store(s, start, length));
-  }
-
-  /**
-   * `intern` of the word at `units[start, start + length)`: another table's arena, as
-   * `arenaView()` gives it, read without making a string of it.
+   * The id of the word at `units[start, start + length)` (another table's arena, as
+   * `arenaView()` gives it) in language `lang` (an index the caller assigns), whose `termKey`
+   * is `key`; a new id when the table has not seen it.
    */
   internUnits(
     lang: number,
@@ -580,11 +553,11 @@ export class TermTable {
   }
 
   /**
-   * Reads ahead, without using what it reads, everything `intern` will need for the words with
+   * Reads ahead, without using what it reads, everything `internUnits` will need for the words with
    * keys `keys[0, count)`: their slots, then the per-id entries those slots point to, then the
    * characters those entries point to. The reads within each stage are independent of one
    * another, so the processor overlaps their cache misses instead of waiting for each in turn
-   * as `intern`, word by word, would. Returns a value only so that the reads are not optimised
+   * as `internUnits`, word by word, would. Returns a value only so that the reads are not optimised
    * away.
    */
   touch(keys: Int32Array, count: number): number {
@@ -652,24 +625,6 @@ export class TermTable {
 
   length(id: number): number {
     return this.info[4 * id + 1]! & 0xff;
-  }
-
-  private matches(offset: number, s: string, start: number, length: number): boolean {
-    const arena = this.arena;
-    for (let i = 0; i < length; i++) {
-      if (arena[offset + i] !== s.charCodeAt(start + i)) return false;
-    }
-    return true;
-  }
-
-  private store(s: string, start: number, length: number): number {
-    this.arena = grow(this.arena, this.arenaLength + length + 1);
-    const offset = this.arenaLength;
-    const arena = this.arena;
-    for (let i = 0; i < length; i++) arena[offset + i] = s.charCodeAt(start + i);
-    arena[offset + length] = ARENA_SEPARATOR;
-    this.arenaLength = offset + length + 1;
-    return offset;
   }
 
   private growInfo(): void {
