@@ -3,11 +3,11 @@
  * frequency df (documents containing it) and collection frequency cf (occurrences in all of
  * them). Selection needs both (see select.ts).
  *
- * A worker counts into its own `FullCounter`, a `TermTable` of (language, term) -> local id with
- * df and cf, and, when the counts are to be stored, keeps each document's local term ids with
- * their frequencies. At the end the job merges every worker's table into a `MergedTerms`, ranks
- * the terms of each language by df into global ids, and hands each worker a local -> global map
- * so that it can re-encode its documents. Pure data structures.
+ * A worker counts into its own `FullCounter`, a `CountingTable` of (language, term) -> local id
+ * with df and cf, and, when the counts are to be stored, keeps each document's local term ids
+ * with their frequencies. At the end the job merges every worker's table into a `MergedTerms`,
+ * ranks the terms of each language by df into global ids, and hands each worker a local ->
+ * global map so that it can re-encode its documents. Pure data structures.
  */
 
 import { CountingTable, packedInts, packRange } from './counting-table.js';
