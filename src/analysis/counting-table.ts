@@ -17,7 +17,7 @@
  */
 
 import type { WorkerTerms } from './protocol.js';
-import { grow, ownPages, reserved } from './term-table.js';
+import { doubledSlots, grow, ownPages, reserved } from './term-table.js';
 
 /** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32. */
 const HEADER = 4;
@@ -211,20 +211,7 @@ export class CountingTable {
   }
 
   private growSlots(): void {
-    const capacity = (this.mask + 1) * 2;
-    const mask = capacity - 1;
-    const old = this.slots;
-    const slots = ownPages(new Int32Array(capacity * 2));
-    for (let i = 0; i < old.length; i += 2) {
-      const entry = old[i + 1]!;
-      if (entry === 0) continue;
-      const key = old[i]!;
-      let slot = key & mask;
-      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = key;
-      slots[2 * slot + 1] = entry;
-    }
-    this.slots = slots;
-    this.mask = mask;
+    this.slots = doubledSlots(this.slots);
+    this.mask = this.slots.length / 2 - 1;
   }
 }

@@ -632,20 +632,28 @@ export class TermTable {
   }
 
   private growSlots(): void {
-    const capacity = (this.mask + 1) * 2;
-    const mask = capacity - 1;
-    const old = this.slots;
-    const slots = ownPages(new Int32Array(capacity * 2));
-    for (let i = 0; i < old.length; i += 2) {
-      const entry = old[i + 1]!;
-      if (entry === 0) continue;
-      const key = old[i]!;
-      let slot = key & mask;
-      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = key;
-      slots[2 * slot + 1] = entry;
-    }
-    this.slots = slots;
-    this.mask = mask;
+    this.slots = doubledSlots(this.slots);
+    this.mask = this.slots.length / 2 - 1;
   }
+}
+
+/**
+ * Slots of stride 2, [key, entry] with entry 0 for an empty slot (`TermTable`'s and
+ * `CountingTable`'s), twice as many as `old`'s, with every entry of `old` placed again by its
+ * key: a table's growth.
+ */
+export function doubledSlots(old: Int32Array): Int32Array {
+  const capacity = old.length;
+  const mask = capacity - 1;
+  const slots = ownPages(new Int32Array(capacity * 2));
+  for (let i = 0; i < old.length; i += 2) {
+    const entry = old[i + 1]!;
+    if (entry === 0) continue;
+    const key = old[i]!;
+    let slot = key & mask;
+    while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+    slots[2 * slot] = key;
+    slots[2 * slot + 1] = entry;
+  }
+  return slots;
 }
