@@ -17,7 +17,14 @@
  */
 
 import type { WorkerTerms } from './protocol.js';
-import { doubledSlots, grow, ownPages, reserved } from './term-table.js';
+import {
+  ARENA_SEPARATOR,
+  doubledSlots,
+  grow,
+  MAX_LENGTH,
+  ownPages,
+  reserved,
+} from './term-table.js';
 
 /** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32. */
 const HEADER = 4;
@@ -25,12 +32,8 @@ const TAG = 0;
 const ID = 1;
 const DF = 2;
 const CF = 3;
-/** Longest word a record holds (as `TermTable`): the length field's range. */
-const MAX_LENGTH = 0xff;
 /** Int32s a reservation allows per term: the header and a 16-unit word. */
 const RESERVED_INTS_PER_TERM = HEADER + 8;
-/** Ends each word in the exported arena, as in `TermTable`'s. */
-const ARENA_SEPARATOR = 0x0a;
 
 /** Int32s of a word of `length` code units, packed. */
 export function packedInts(length: number): number {

@@ -349,10 +349,16 @@ export function prefixedWords(arena: Uint16Array, count: number): string[] {
 /** Terms whose table reads `load` and `MergedTerms.add` issue ahead together, as `touch` does. */
 export const READ_AHEAD_BATCH = 64;
 
-/** Longest word a table stores (the tokeniser drops longer ones): the length field's range. */
-const MAX_LENGTH = 0xff;
-/** Ends each word in the arena: `load` checks it, which catches offsets that miss a word's end. */
-const ARENA_SEPARATOR = 0x0a;
+/**
+ * Longest word a table, or a `CountingTable`, stores (the tokeniser drops longer ones): the
+ * length field's range.
+ */
+export const MAX_LENGTH = 0xff;
+/**
+ * Ends each word in the arena, and in a `CountingTable`'s export: `load` checks it, which
+ * catches offsets that miss a word's end.
+ */
+export const ARENA_SEPARATOR = 0x0a;
 
 /**
  * (language, word) -> id, ids dense from 0 in first-seen order, with per id its document
