@@ -114,7 +114,7 @@ export class FullCounter {
   private keys = new Int32Array(4096);
   /** The document's distinct words, packed as `CountingTable` compares them. */
   private packed = new Int32Array(4096 * 8);
-  /** See `TermTable.touch`. */
+  /** See `CountingTable.touch`. */
   touched = 0;
   /**
    * Per-document records, kept only when the counts are to be stored: the document's id,
