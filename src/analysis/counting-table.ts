@@ -1,28 +1,29 @@
 /**
- * A worker's counting table: (language, word) -> id, with each term's counts, laid out so that
- * a lookup reads one record after its slot.
+ * The counting tables: (language, word) -> id, with each term's counts, laid out so that a
+ * lookup reads one record after its slot. Each worker counts in one; at the end of a full
+ * count the job takes the first worker's table over as the merged table (`handOver`, `adopt`)
+ * and interns the others' terms into it (`absorb`), record by record.
  *
- * `TermTable` keeps per id an entry (arena offset, length and language, counts) and the word in
- * an arena, so that a lookup reads a slot, then an entry, then the word: in a table far larger
- * than the caches, two thirds of counting's time went to the last two. Here each term is one
- * record in a single Int32Array, appended in id order: its length and language, its id, df,
+ * A table that kept per id an entry (arena offset, length and language, counts) and the word
+ * in an arena read a slot, then an entry, then the word per lookup: in a table far larger than
+ * the caches, two thirds of counting's time went to the last two. Here each term is one record
+ * in a single Int32Array, appended in id order: its length and language, its id, df,
  * cf mod 2^32, then its code units packed two to an int32 (the first in the low half; the
  * high half of an odd word's last int32 is zero). A slot holds the record's position, and a
  * word is compared int32 by int32 with the same packing of the word looked up
- * (`packRange`). The export builds the arena, offsets and counts by id that the merge takes
- * (`WorkerTerms`).
+ * (`packRange`). A table's memory is what a worker hands the merge: nothing is copied out.
  *
- * Equality is exact, as in `TermTable`: the key only picks the slot and rules out most
- * mismatches; the language, length and every code unit are compared.
+ * Equality is exact: the key only picks the slot and rules out most mismatches; the language,
+ * length and every code unit are compared.
  */
 
-import type { WorkerTerms } from './protocol.js';
+import type { CountedTerms } from './protocol.js';
 import {
-  ARENA_SEPARATOR,
   doubledSlots,
   grow,
   MAX_LENGTH,
   ownPages,
+  READ_AHEAD_BATCH,
   reserved,
 } from './term-table.js';
 
@@ -63,10 +64,12 @@ export class CountingTable {
   private top = 0;
   private cfHigh = new Map<number, number>();
   size = 0;
+  /** What `absorb`'s read-ahead read, kept so that its reads are not optimised away. */
+  touched = 0;
 
   /**
    * `reserveTerms`: address space for that many terms' records is reserved up front when the
-   * allocation succeeds (see `TermTable`): records are appended, so only what the table fills
+   * allocation succeeds (`reserved`): records are appended, so only what the table fills
    * becomes memory, and it never copies them to grow until it passes the reservation.
    */
   constructor(expectedTerms = 1 << 16, reserveTerms = 0) {
@@ -168,49 +171,189 @@ export class CountingTable {
   }
 
   /**
-   * The terms by id, as the merge takes them: every word in a UTF-16 arena (each followed by a
-   * newline) with room past them for the merged table to append to, and per id its offset,
-   * length, language index, key and counts. The table is no longer used afterwards.
+   * The table's memory, for the merge (`adopt` on the job's thread, the caller transferring
+   * `slots` and `heap`): nothing is copied. The table must not be used afterwards.
    */
-  export(): Omit<WorkerTerms, 'langs' | 'documents'> {
-    const size = this.size;
+  handOver(): CountedTerms {
+    return {
+      slots: this.slots,
+      heap: this.heap,
+      top: this.top,
+      size: this.size,
+      cfHigh: this.cfHigh,
+    };
+  }
+
+  /**
+   * The table whose memory `terms` is (another table's `handOver`), taken over as it is: it
+   * appends to that memory. Its layout is checked, as it comes from another thread.
+   */
+  static adopt(terms: CountedTerms): CountingTable {
+    const { slots, heap, top, size } = terms;
+    const capacity = slots.length / 2;
+    if (!(capacity >= 1 && (capacity & (capacity - 1)) === 0)) {
+      throw new Error(`a counting table's slots number ${slots.length}, not twice a power of two`);
+    }
+    if (!(size >= 0 && size * 2 <= capacity && top >= 0 && top <= heap.length)) {
+      throw new Error(`a counting table of ${size} terms in ${top} of ${heap.length} ints`);
+    }
+    const table = new CountingTable(0);
+    table.slots = slots;
+    table.mask = capacity - 1;
+    table.heap = heap;
+    table.top = top;
+    table.size = size;
+    table.cfHigh = new Map(terms.cfHigh);
+    return table;
+  }
+
+  /**
+   * Per id, the position of its record (what `language`, `df`, `cf` and the others take);
+   * checks on the way that the records lie end to end in id order, as `intern` appends them.
+   */
+  recordsById(): Int32Array {
     const heap = this.heap;
-    const offsets = new Uint32Array(size);
-    const lengths = new Uint8Array(size);
-    const langOf = new Uint16Array(size);
-    const df = new Uint32Array(size);
-    const cf = new Float64Array(size);
-    let units = 0;
-    for (let record = 0, id = 0; id < size; id++) {
-      const length = heap[record + TAG]! & 0xff;
-      units += length + 1;
-      record += HEADER + packedInts(length);
+    const size = this.size;
+    const records = new Int32Array(size);
+    let record = 0;
+    for (let id = 0; id < size; id++) {
+      if (record + HEADER > this.top || heap[record + ID] !== id) {
+        throw new Error(`term ${id}'s record is not where the table's layout puts it`);
+      }
+      records[id] = record;
+      record += HEADER + packedInts(heap[record + TAG]! & 0xff);
     }
-    // The merged table appends the other workers' new words past this one's.
-    const arena = new Uint16Array(units + (units >> 1) + 16).subarray(0, units);
-    const words = new Uint16Array(heap.buffer, heap.byteOffset);
-    let at = 0;
-    for (let record = 0, id = 0; id < size; id++) {
-      const tag = heap[record + TAG]!;
-      const length = tag & 0xff;
-      offsets[id] = at;
-      lengths[id] = length;
-      langOf[id] = tag >>> 8;
-      df[id] = heap[record + DF]! >>> 0;
-      cf[id] = (heap[record + CF]! >>> 0) + (this.cfHigh.get(id) ?? 0) * 0x100000000;
-      const from = 2 * (record + HEADER);
-      for (let i = 0; i < length; i++) arena[at + i] = words[from + i]!;
-      arena[at + length] = ARENA_SEPARATOR;
-      at += length + 1;
-      record += HEADER + packedInts(length);
-    }
-    const keys = new Int32Array(size);
+    if (record !== this.top) throw new Error(`the records end at ${record}, not at ${this.top}`);
+    return records;
+  }
+
+  /** Per id, the `termKey` it was interned with. */
+  keysById(): Int32Array {
+    const keys = new Int32Array(this.size);
     const slots = this.slots;
+    const heap = this.heap;
     for (let i = 0; i < slots.length; i += 2) {
       const entry = slots[i + 1]!;
       if (entry !== 0) keys[heap[entry - 1 + ID]!] = slots[i]!;
     }
-    return { arena, offsets, lengths, langOf, keys, df, cf };
+    return keys;
+  }
+
+  /**
+   * Gives every record the language `map[its language]`: a worker's language indices made the
+   * merge's.
+   */
+  relabel(map: ArrayLike<number>): void {
+    const heap = this.heap;
+    for (let record = 0; record < this.top; ) {
+      const tag = heap[record + TAG]!;
+      const lang = map[tag >>> 8];
+      if (lang === undefined) throw new Error(`term ${heap[record + ID]} has no language`);
+      heap[record + TAG] = (tag & 0xff) | (lang << 8);
+      record += HEADER + packedInts(tag & 0xff);
+    }
+  }
+
+  /**
+   * Interns every term of `other` (another worker's table, whose language indices `langs`
+   * maps to this table's) with its counts added; returns, per id of `other`, the id here. The
+   * keys of each batch are read ahead together (`touch`); `touched` gets what they read.
+   */
+  absorb(other: CountingTable, langs: ArrayLike<number>): Uint32Array {
+    const size = other.size;
+    const records = other.recordsById();
+    const keys = other.keysById();
+    const heap = other.heap;
+    const ids = new Uint32Array(size);
+    for (let id = 0; id < size; id++) {
+      if (id % READ_AHEAD_BATCH === 0) {
+        const batch = Math.min(READ_AHEAD_BATCH, size - id);
+        this.touched ^= this.touch(keys.subarray(id, id + batch), batch);
+      }
+      const from = records[id]!;
+      const tag = heap[from + TAG]!;
+      const lang = langs[tag >>> 8];
+      if (lang === undefined) throw new Error(`a worker's term ${id} has no language`);
+      const record = this.intern(lang, keys[id]!, heap, from + HEADER, tag & 0xff);
+      this.add(record, heap[from + DF]! >>> 0, other.cf(from));
+      ids[id] = this.id(record);
+    }
+    return ids;
+  }
+
+  /** Adds `df` documents and `cf` occurrences to the counts of the term at `record`. */
+  add(record: number, df: number, cf: number): void {
+    const heap = this.heap;
+    heap[record + DF] = (heap[record + DF]! + df) | 0;
+    const low = (heap[record + CF]! >>> 0) + cf;
+    if (low < 0x100000000) {
+      heap[record + CF] = low | 0;
+    } else {
+      const carry = Math.floor(low / 0x100000000);
+      heap[record + CF] = (low - carry * 0x100000000) | 0;
+      const id = heap[record + ID]!;
+      this.cfHigh.set(id, (this.cfHigh.get(id) ?? 0) + carry);
+    }
+  }
+
+  /** The term's language index. */
+  language(record: number): number {
+    return this.heap[record + TAG]! >>> 8;
+  }
+
+  /** The term's length in code units. */
+  length(record: number): number {
+    return this.heap[record + TAG]! & 0xff;
+  }
+
+  /** The term's document frequency. */
+  df(record: number): number {
+    return this.heap[record + DF]! >>> 0;
+  }
+
+  /** The term's collection frequency. */
+  cf(record: number): number {
+    const low = this.heap[record + CF]! >>> 0;
+    if (this.cfHigh.size === 0) return low;
+    return low + (this.cfHigh.get(this.heap[record + ID]!) ?? 0) * 0x100000000;
+  }
+
+  /** Orders the words of records `a` and `b` by their UTF-16 code units, as `<` orders strings. */
+  compareWords(a: number, b: number): number {
+    const heap = this.heap;
+    const aLength = heap[a + TAG]! & 0xff;
+    const bLength = heap[b + TAG]! & 0xff;
+    const common = Math.min(aLength, bLength);
+    for (let i = 0; i < common; i++) {
+      const shift = (i & 1) << 4;
+      const d =
+        ((heap[a + HEADER + (i >> 1)]! >>> shift) & 0xffff) -
+        ((heap[b + HEADER + (i >> 1)]! >>> shift) & 0xffff);
+      if (d !== 0) return d;
+    }
+    return aLength - bLength;
+  }
+
+  /**
+   * The words of the ids `ids`, in that order, as a length-prefixed arena (`records` being
+   * `recordsById()`).
+   */
+  prefixedArena(ids: Uint32Array, records: Int32Array): Uint16Array {
+    const heap = this.heap;
+    let units = 0;
+    for (let k = 0; k < ids.length; k++) units += 1 + (heap[records[ids[k]!]! + TAG]! & 0xff);
+    const out = new Uint16Array(units);
+    const words = new Uint16Array(heap.buffer, heap.byteOffset);
+    let at = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const record = records[ids[k]!]!;
+      const length = heap[record + TAG]! & 0xff;
+      out[at] = length;
+      const from = 2 * (record + HEADER);
+      for (let i = 0; i < length; i++) out[at + 1 + i] = words[from + i]!;
+      at += 1 + length;
+    }
+    return out;
   }
 
   private growSlots(): void {

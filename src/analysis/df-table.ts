@@ -13,15 +13,7 @@
 import { CountingTable, packedInts, packRange } from './counting-table.js';
 import type { EncodedDocuments, WorkerTerms } from './protocol.js';
 import { ByteWriter, getFloat64, getString, getVarint, varintEnd } from './term-ids.js';
-import {
-  type DocumentTerms,
-  grow,
-  languageSalt,
-  prefixedWords,
-  READ_AHEAD_BATCH,
-  TermTable,
-  termKey,
-} from './term-table.js';
+import { type DocumentTerms, grow, languageSalt, prefixedWords, termKey } from './term-table.js';
 
 export interface LanguageCounts {
   n: number;
@@ -195,13 +187,13 @@ export class FullCounter {
     this.recordsInBlock = 0;
   }
 
-  /** This worker's terms and counts, by local id; the table is released (drained once). */
+  /** This worker's terms and counts, by local id: its table, handed over (drained once). */
   terms(): WorkerTerms {
     const languages = this.languages;
     const terms: WorkerTerms = {
+      ...this.table.handOver(),
       langs: [...languages.names],
       documents: Float64Array.from(languages.documents),
-      ...this.table.export(),
     };
     this.table = new CountingTable(16);
     return terms;
@@ -309,68 +301,41 @@ export function rankedTerms(language: RankedLanguage, count = language.df.length
 
 /** Every worker's terms, merged: (language, term) -> merged id with the summed counts. */
 export class MergedTerms {
-  /** See `TermTable.touch`. */
-  touched = 0;
-  private readonly table: TermTable;
+  /** The first worker's table, taken over, with the others' terms interned into it. */
+  private table: CountingTable | null = null;
+  /** Per merged id, its record in `table` (`CountingTable.recordsById`), once ranked. */
+  private records: Int32Array = new Int32Array(0);
   private readonly languages = new Languages();
 
-  constructor(expectedTerms = 1 << 16) {
-    this.table = new TermTable(expectedTerms);
+  /** What the merge's read-ahead read (see `CountingTable.touch`). */
+  get touched(): number {
+    return this.table?.touched ?? 0;
   }
 
   /**
    * Adds one worker's terms; returns, per local id of that worker, the merged id. The first
-   * worker's table is taken over as it is, without interning its terms one by one; the others'
-   * terms are interned with the keys their worker computed.
+   * worker's table is taken over as it is, memory and all, without interning its terms one by
+   * one; the others' terms are interned into it, record by record, with the keys their worker
+   * computed.
    */
   add(terms: WorkerTerms): Uint32Array {
-    const { offsets, lengths, langOf, keys, df, cf } = terms;
-    const size = df.length;
-    if (
-      offsets.length !== size ||
-      lengths.length !== size ||
-      langOf.length !== size ||
-      keys.length !== size ||
-      cf.length !== size
-    ) {
-      throw new Error('a worker returned term arrays of different lengths');
-    }
     const langIndex = terms.langs.map((lang) => this.languages.of(lang));
+    if (terms.documents.length !== langIndex.length) {
+      throw new Error('a worker returned document counts for other languages than its terms');
+    }
     terms.langs.forEach((_, i) => {
       this.languages.documents[langIndex[i]!]! += terms.documents[i]!;
     });
-    const merged = new Uint32Array(size);
-    const table = this.table;
-    if (table.size === 0) {
-      const langs = new Uint16Array(size);
-      for (let id = 0; id < size; id++) {
-        const li = langIndex[langOf[id]!];
-        if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
-        langs[id] = li;
-        merged[id] = id;
-      }
-      this.touched ^= table.load(terms.arena, offsets, lengths, langs, keys, df, cf);
+    const table = CountingTable.adopt(terms);
+    if (this.table === null) {
+      if (langIndex.some((merged, local) => merged !== local)) table.relabel(langIndex);
+      table.recordsById();
+      this.table = table;
+      const merged = new Uint32Array(table.size);
+      for (let id = 0; id < merged.length; id++) merged[id] = id;
       return merged;
     }
-    const arena = terms.arena;
-    for (let id = 0; id < size; id++) {
-      // Reads ahead what the next batch of lookups will touch (see TermTable.touch).
-      if (id % READ_AHEAD_BATCH === 0) {
-        const batch = Math.min(READ_AHEAD_BATCH, size - id);
-        this.touched ^= table.touch(keys.subarray(id, id + batch), batch);
-      }
-      const li = langIndex[langOf[id]!];
-      if (li === undefined) throw new Error(`a worker's term ${id} has no language`);
-      const start = offsets[id]!;
-      const length = lengths[id]!;
-      if (start + length > arena.length) {
-        throw new Error(`a worker's term ${id} lies outside its arena`);
-      }
-      const at = table.internUnits(li, keys[id]!, arena, start, length);
-      table.count(at, df[id]!, cf[id]!);
-      merged[id] = at;
-    }
-    return merged;
+    return this.table.absorb(table, langIndex);
   }
 
   /**
@@ -389,16 +354,20 @@ export class MergedTerms {
    * out the terms and their counts, which can wait until the workers are at it.
    */
   order(): Ranking {
+    // No worker added anything: an empty ranking.
+    this.table ??= new CountingTable(16);
     const table = this.table;
+    const records = table.recordsById();
+    this.records = records;
     const size = table.size;
     const names = this.languages.names;
     // Group merged ids by language (a counting sort).
     const starts = new Uint32Array(names.length + 1);
-    for (let id = 0; id < size; id++) starts[table.language(id) + 1]!++;
+    for (let id = 0; id < size; id++) starts[table.language(records[id]!) + 1]!++;
     for (let l = 0; l < names.length; l++) starts[l + 1]! += starts[l]!;
     const fill = starts.slice(0, names.length);
     const grouped = new Uint32Array(size);
-    for (let id = 0; id < size; id++) grouped[fill[table.language(id)]!++] = id;
+    for (let id = 0; id < size; id++) grouped[fill[table.language(records[id]!)]!++] = id;
 
     const keys = table.keysById();
     const globalOf = new Uint32Array(size);
@@ -412,10 +381,12 @@ export class MergedTerms {
       const high = new Uint32Array(count);
       const low = new Uint32Array(count);
       for (let i = 0; i < count; i++) {
-        high[i] = 0xffffffff - table.df(ids[i]!);
+        high[i] = 0xffffffff - table.df(records[ids[i]!]!);
         low[i] = keys[ids[i]!]! >>> 0;
       }
-      const sorted = sortByKeys(ids, high, low, (a, b) => table.compareWords(a, b));
+      const sorted = sortByKeys(ids, high, low, (a, b) =>
+        table.compareWords(records[a]!, records[b]!),
+      );
       for (let rank = 0; rank < count; rank++) globalOf[sorted[rank]!] = rank;
       languages.push({ language: l, ids: sorted });
     }
@@ -430,16 +401,20 @@ export class MergedTerms {
   /** One language of a `Ranking`, with its terms and counts. */
   rankedLanguage({ language, ids }: Ranking['languages'][number]): RankedLanguage {
     const table = this.table;
+    const records = this.records;
+    if (table === null || records.length !== table.size) {
+      throw new Error('rankedLanguage needs the ranking of the merged terms (order)');
+    }
     const count = ids.length;
     const df = new Uint32Array(count);
     const cf = new Float64Array(count);
     for (let rank = 0; rank < count; rank++) {
-      const id = ids[rank]!;
-      df[rank] = table.df(id);
-      cf[rank] = table.cf(id);
+      const record = records[ids[rank]!]!;
+      df[rank] = table.df(record);
+      cf[rank] = table.cf(record);
     }
     const lang = this.languages.names[language]!;
-    const arena = table.prefixedArena(ids);
+    const arena = table.prefixedArena(ids, records);
     return { lang, n: this.languages.documents[language]!, arena, df, cf };
   }
 }

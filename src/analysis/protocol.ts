@@ -147,26 +147,27 @@ export interface AnalyzeResult {
   readonly changes: readonly ChangedDocument[];
 }
 
-/** One worker's terms, by local id (dense from 0, all languages together), with their counts. */
-export interface WorkerTerms {
+/**
+ * A `CountingTable`'s memory as a worker hands it to the merge (`CountingTable.handOver`), its
+ * two arrays transferred, not copied: slots of stride 2, [key, record position + 1], and the
+ * records end to end in id order in `heap[0, top)`.
+ */
+export interface CountedTerms {
+  readonly slots: Int32Array;
+  readonly heap: Int32Array;
+  readonly top: number;
+  /** Terms, ids dense from 0 in first-seen order (all languages together). */
+  readonly size: number;
+  /** Per id, the part of the collection frequency past 2^32, for the few terms that have one. */
+  readonly cfHigh: ReadonlyMap<number, number>;
+}
+
+/** One worker's terms with their counts, and the languages its records' indices name. */
+export interface WorkerTerms extends CountedTerms {
   /** Language names by the worker's language index. */
   readonly langs: readonly string[];
   /** Documents counted per language index. */
   readonly documents: Float64Array;
-  /** Every term's UTF-16 code units, each followed by a newline. */
-  readonly arena: Uint16Array;
-  /** Where each term starts in `arena`. */
-  readonly offsets: Uint32Array;
-  /** Each term's length in code units. */
-  readonly lengths: Uint8Array;
-  /** Each term's language index. */
-  readonly langOf: Uint16Array;
-  /** Each term's `termKey` (the hash of the word with its language's salt). */
-  readonly keys: Int32Array;
-  /** Document frequency of each term. */
-  readonly df: Uint32Array;
-  /** Collection frequency (occurrences in all documents) of each term. */
-  readonly cf: Float64Array;
 }
 
 export interface DrainResult {

@@ -425,8 +425,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
           `analysis workers returned ${drainedCount} documents but ${stats.counted} were counted`,
         );
       }
-      const largest = Math.max(0, ...drained.map((d) => d.terms.df.length));
-      const merged = new MergedTerms(largest + (largest >> 1));
+      const merged = new MergedTerms();
       const workerIds = drained.map((result) => result.workerId);
       const mergedOf = drained.map((result) => merged.add(result.terms));
       drained.length = 0;

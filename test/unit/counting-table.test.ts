@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CountingTable, packedInts, packRange } from '../../src/analysis/counting-table.js';
-import { hashRange, languageSalt, termKey } from '../../src/analysis/term-table.js';
+import {
+  hashRange,
+  languageSalt,
+  lengthPrefixed,
+  prefixedWords,
+  termKey,
+} from '../../src/analysis/term-table.js';
 
 /** Two words with the same 32-bit FNV-1a hash (as in term-table.test.ts). */
 const COLLIDING = ['gxwjqbe', 'ensbcjc'] as const;
@@ -19,12 +25,19 @@ function intern(
   return table.intern(lang, key, packed, 1, length);
 }
 
-/** Every exported word, by id, as a string. */
-function exportedWords(table: CountingTable): string[] {
-  const { arena, offsets, lengths } = table.export();
-  return Array.from(offsets, (offset, id) =>
-    String.fromCharCode(...arena.subarray(offset, offset + lengths[id]!)),
-  );
+/** Every word of the table, by id, as a string. */
+function wordsOf(table: CountingTable): string[] {
+  const ids = Uint32Array.from({ length: table.size }, (_, id) => id);
+  return prefixedWords(table.prefixedArena(ids, table.recordsById()), table.size);
+}
+
+/** Per id: language, df and cf. */
+function countsOf(table: CountingTable): Array<[number, number, number]> {
+  return Array.from(table.recordsById(), (record) => [
+    table.language(record),
+    table.df(record),
+    table.cf(record),
+  ]);
 }
 
 describe('packRange', () => {
@@ -58,11 +71,11 @@ describe('CountingTable', () => {
     const b = table.id(intern(table, 2, key(COLLIDING[1]), COLLIDING[1]));
     expect(key(COLLIDING[0])).toBe(key(COLLIDING[1]));
     expect(b).toBe(a + 1);
-    const exported = table.export();
-    expect(exportedWords(table)).toEqual([...words, 'cat', ...COLLIDING]);
-    expect([...exported.langOf]).toEqual([...words.map(() => en), fr, 2, 2]);
-    expect(exported.keys[a]).toBe(key(COLLIDING[0]));
-    expect(exported.keys[0]).toBe(42);
+    expect(wordsOf(table)).toEqual([...words, 'cat', ...COLLIDING]);
+    expect(countsOf(table).map(([lang]) => lang)).toEqual([...words.map(() => en), fr, 2, 2]);
+    const keys = table.keysById();
+    expect(keys[a]).toBe(key(COLLIDING[0]));
+    expect(keys[0]).toBe(42);
   });
 
   it('counts documents and occurrences, past 2^32 occurrences too', () => {
@@ -72,9 +85,14 @@ describe('CountingTable', () => {
     table.count(the, 5);
     table.count(intern(table, 0, 1, 'the'), 2 ** 33);
     table.count(intern(table, 0, 2, 'of'), 1);
-    const { df, cf } = table.export();
-    expect([...df]).toEqual([3, 1]);
-    expect([...cf]).toEqual([2 ** 32 - 1 + 5 + 2 ** 33, 1]);
+    expect(countsOf(table)).toEqual([
+      [0, 3, 2 ** 32 - 1 + 5 + 2 ** 33],
+      [0, 1, 1],
+    ]);
+    // Another table's counts added to a term's, past 2^32 too.
+    table.add(the, 2, 2 ** 32 + 1);
+    expect(table.df(the)).toBe(5);
+    expect(table.cf(the)).toBe(2 ** 32 - 1 + 5 + 2 ** 33 + 2 ** 32 + 1);
   });
 
   it('grows past its slots and its reservation, and keeps every word and count', () => {
@@ -90,15 +108,9 @@ describe('CountingTable', () => {
         });
       }
       expect(table.size).toBe(words.length);
-      expect(exportedWords(table)).toEqual(words);
-      const { df, cf, keys, arena, offsets, lengths } = table.export();
-      expect([df[123], cf[123]]).toEqual([2, 3]);
-      expect(keys[7]).toBe(termKey(hashRange(words[7]!, 0, words[7]!.length), salt));
-      // Each word ends with a newline, and the arena has room past its words for the merge.
-      const last = words.length - 1;
-      expect(arena[offsets[last]! + lengths[last]!]).toBe(0x0a);
-      expect(arena.length).toBe(offsets[last]! + lengths[last]! + 1);
-      expect(arena.buffer.byteLength).toBeGreaterThan(arena.byteLength);
+      expect(wordsOf(table)).toEqual(words);
+      expect(countsOf(table)[123]).toEqual([0, 2, 3]);
+      expect(table.keysById()[7]).toBe(termKey(hashRange(words[7]!, 0, words[7]!.length), salt));
     };
     fill(new CountingTable(16, 1 << 16));
     // Room for 4 terms: it grows past them as a table without any.
@@ -111,5 +123,140 @@ describe('CountingTable', () => {
     const table = new CountingTable();
     expect(() => intern(table, 0, 1, 'y'.repeat(256))).toThrow(/word of 256 code units/);
     expect(table.size).toBe(0);
+  });
+
+  it("takes over another table's memory whole: the same ids, keys, words and counts, and appends to it", () => {
+    const salts = [languageSalt('en'), languageSalt('fr')];
+    const key = (lang: number, word: string): number =>
+      termKey(hashRange(word, 0, word.length), salts[lang]!);
+    const entries: Array<[number, string]> = [
+      [0, COLLIDING[0]],
+      [0, COLLIDING[1]],
+      [1, COLLIDING[0]],
+      ...Array.from({ length: 3000 }, (_, i): [number, string] => [i % 2, `w${i.toString(36)}`]),
+    ];
+    const source = new CountingTable(16, 1 << 12);
+    entries.forEach(([lang, word], i) => {
+      const record = intern(source, lang, key(lang, word), word);
+      source.count(record, i === 5 ? 2 ** 33 + 7 : 2 * i + 1);
+    });
+    const words = wordsOf(source);
+    const counts = countsOf(source);
+    const keys = source.keysById();
+    const handed = source.handOver();
+    const table = CountingTable.adopt(handed);
+    // The memory itself, not a copy.
+    expect(handed.heap).toBeInstanceOf(Int32Array);
+    expect(table.size).toBe(entries.length);
+    expect(wordsOf(table)).toEqual(words);
+    expect(countsOf(table)).toEqual(counts);
+    expect(countsOf(table)[5]).toEqual([0, 1, 2 ** 33 + 7]);
+    expect([...table.keysById()]).toEqual([...keys]);
+    entries.forEach(([lang, word], id) => {
+      expect(table.id(intern(table, lang, key(lang, word), word))).toBe(id);
+    });
+    for (let i = 0; i < 5000; i++) {
+      const word = `new${i}`;
+      expect(table.id(intern(table, 1, key(1, word), word))).toBe(entries.length + i);
+    }
+    expect(wordsOf(table).slice(entries.length, entries.length + 2)).toEqual(['new0', 'new1']);
+    // The records it appended lie in the same memory, after the others.
+    const records = table.recordsById();
+    expect(records[entries.length]).toBe(handed.top);
+  });
+
+  it("absorbs another table's terms: its words found or added, its counts summed, its languages mapped", () => {
+    const salt = languageSalt('de');
+    const key = (word: string): number => termKey(hashRange(word, 0, word.length), salt);
+    const words = [
+      'straße',
+      'strasse',
+      'ab',
+      'abc',
+      'a',
+      'Zebra',
+      'zebra',
+      '𝔘nicode',
+      'é',
+      COLLIDING[0],
+      COLLIDING[1],
+    ];
+    // The other worker's language 1 is this table's 0.
+    const other = new CountingTable(4);
+    for (const word of words) other.count(intern(other, 1, key(word), word), word.length);
+    other.add(intern(other, 1, key('a'), 'a'), 0, 2 ** 32);
+    const table = new CountingTable(4);
+    table.count(intern(table, 0, key('ab'), 'ab'), 10);
+    table.count(intern(table, 0, key(COLLIDING[1]), COLLIDING[1]), 1);
+    table.count(intern(table, 1, key('zebra'), 'zebra'), 1);
+    const ids = table.absorb(CountingTable.adopt(other.handOver()), [7, 0]);
+    expect([...ids]).toEqual([3, 4, 0, 5, 6, 7, 8, 9, 10, 11, 1]);
+    expect(wordsOf(table)).toEqual([
+      'ab',
+      COLLIDING[1],
+      'zebra',
+      ...words.filter((w) => w !== 'ab' && w !== COLLIDING[1]),
+    ]);
+    words.forEach((word, i) => {
+      expect(table.id(intern(table, 0, key(word), word))).toBe(ids[i]);
+    });
+    const records = table.recordsById();
+    expect(countsOf(table)[0]).toEqual([0, 2, 12]);
+    expect(countsOf(table)[1]).toEqual([0, 2, 1 + COLLIDING[1].length]);
+    // 'zebra' in this table's language 1 stays apart from the other's, now language 0.
+    expect(countsOf(table)[2]).toEqual([1, 1, 1]);
+    expect(countsOf(table)[ids[4]!]).toEqual([0, 1, 1 + 2 ** 32]);
+    expect(table.touched).not.toBeNaN();
+    // Words compare by their code units, as strings do.
+    const byUnits = [...ids]
+      .sort((a, b) => table.compareWords(records[a]!, records[b]!))
+      .map((id) => wordsOf(table)[id]);
+    expect(byUnits).toEqual([...words].sort());
+    // A language the other table's records name but the map does not.
+    const stray = new CountingTable(4);
+    intern(stray, 3, key('x'), 'x');
+    expect(() => table.absorb(stray, [0])).toThrow(/term 0 has no language/);
+  });
+
+  it('gives the words of any ids, in the order asked, as a length-prefixed arena', () => {
+    const table = new CountingTable(4);
+    for (const word of ['zebra', 'the', 'é', 'of', '𝔘n']) intern(table, 0, 1, word);
+    const records = table.recordsById();
+    expect(prefixedWords(table.prefixedArena(Uint32Array.of(3, 1, 0), records), 3)).toEqual([
+      'of',
+      'the',
+      'zebra',
+    ]);
+    expect(table.prefixedArena(Uint32Array.of(2, 4, 0), records)).toEqual(
+      lengthPrefixed(['é', '𝔘n', 'zebra']),
+    );
+  });
+
+  it("relabels languages, and refuses memory whose layout is not a table's", () => {
+    const table = new CountingTable(4);
+    intern(table, 0, 1, 'le');
+    intern(table, 1, 2, 'the');
+    table.relabel([5, 2]);
+    expect(countsOf(table).map(([lang]) => lang)).toEqual([5, 2]);
+    const partial: number[] = [];
+    partial[5] = 4;
+    expect(() => table.relabel(partial)).toThrow(/term 1 has no language/);
+
+    const good = table.handOver();
+    expect(() => CountingTable.adopt({ ...good, slots: new Int32Array(6) })).toThrow(
+      /not twice a power of two/,
+    );
+    expect(() => CountingTable.adopt({ ...good, top: good.heap.length + 1 })).toThrow(/2 terms in/);
+    expect(() => CountingTable.adopt({ ...good, size: 2000 })).toThrow(/2000 terms/);
+    expect(() => CountingTable.adopt({ ...good, size: 3 }).recordsById()).toThrow(
+      /term 2's record/,
+    );
+    const heap = good.heap.slice();
+    heap[1] = 7;
+    expect(() => CountingTable.adopt({ ...good, heap }).recordsById()).toThrow(/term 0's record/);
+    expect(() => CountingTable.adopt({ ...good, top: good.top + 1 }).recordsById()).toThrow(
+      /the records end at/,
+    );
+    expect(wordsOf(CountingTable.adopt(good))).toEqual(['le', 'the']);
   });
 });
