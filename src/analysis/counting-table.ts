@@ -20,11 +20,14 @@
 import type { CountedTerms } from './protocol.js';
 import {
   doubledSlots,
+  FNV_OFFSET,
+  FNV_PRIME,
   grow,
   MAX_LENGTH,
   ownPages,
   READ_AHEAD_BATCH,
   reserved,
+  termKey,
 } from './term-table.js';
 
 /** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32. */
@@ -39,6 +42,15 @@ const RESERVED_INTS_PER_TERM = HEADER + 8;
 /** Int32s of a word of `length` code units, packed. */
 export function packedInts(length: number): number {
   return (length + 1) >> 1;
+}
+
+/** `hashRange` of the word of `length` code units packed at `ints[at]` (`packRange`). */
+export function packedHash(ints: Int32Array, at: number, length: number): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < length; i++) {
+    h = Math.imul(h ^ ((ints[at + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff), FNV_PRIME);
+  }
+  return h;
 }
 
 /** Packs `s[start, +length)` into `out` from `at`, as records hold words. */
@@ -256,28 +268,44 @@ export class CountingTable {
 
   /**
    * Interns every term of `other` (another worker's table, whose language indices `langs`
-   * maps to this table's) with its counts added; returns, per id of `other`, the id here. The
-   * keys of each batch are read ahead together (`touch`); `touched` gets what they read.
+   * maps to this table's, and whose terms were keyed with the salts `salts` by those indices)
+   * with its counts added; returns, per id of `other`, the id here. `other`'s records are read
+   * in id order, end to end; each key is computed again from the word (`termKey` of its
+   * `hashRange`), which costs less than finding it in `other`'s slots, one cache miss a term.
+   * Each batch's slots and records here are read ahead together (`touch`).
    */
-  absorb(other: CountingTable, langs: ArrayLike<number>): Uint32Array {
+  absorb(other: CountingTable, langs: ArrayLike<number>, salts: ArrayLike<number>): Uint32Array {
     const size = other.size;
-    const records = other.recordsById();
-    const keys = other.keysById();
     const heap = other.heap;
     const ids = new Uint32Array(size);
-    for (let id = 0; id < size; id++) {
-      if (id % READ_AHEAD_BATCH === 0) {
-        const batch = Math.min(READ_AHEAD_BATCH, size - id);
-        this.touched ^= this.touch(keys.subarray(id, id + batch), batch);
+    const keys = new Int32Array(READ_AHEAD_BATCH);
+    let from = 0;
+    for (let start = 0; start < size; start += READ_AHEAD_BATCH) {
+      const batch = Math.min(READ_AHEAD_BATCH, size - start);
+      let record = from;
+      for (let k = 0; k < batch; k++) {
+        if (record + HEADER > other.top || heap[record + ID] !== start + k) {
+          throw new Error(`a worker's term ${start + k} is not where its table's layout puts it`);
+        }
+        const tag = heap[record + TAG]!;
+        const salt = salts[tag >>> 8];
+        if (salt === undefined) throw new Error(`a worker's term ${start + k} has no language`);
+        keys[k] = termKey(packedHash(heap, record + HEADER, tag & 0xff), salt);
+        record += HEADER + packedInts(tag & 0xff);
       }
-      const from = records[id]!;
-      const tag = heap[from + TAG]!;
-      const lang = langs[tag >>> 8];
-      if (lang === undefined) throw new Error(`a worker's term ${id} has no language`);
-      const record = this.intern(lang, keys[id]!, heap, from + HEADER, tag & 0xff);
-      this.add(record, heap[from + DF]! >>> 0, other.cf(from));
-      ids[id] = this.id(record);
+      this.touched ^= this.touch(keys, batch);
+      for (let k = 0; k < batch; k++) {
+        const tag = heap[from + TAG]!;
+        const lang = langs[tag >>> 8];
+        if (lang === undefined) throw new Error(`a worker's term ${start + k} has no language`);
+        const at = this.intern(lang, keys[k]!, heap, from + HEADER, tag & 0xff);
+        this.add(at, heap[from + DF]! >>> 0, other.cf(from));
+        ids[start + k] = this.id(at);
+        from += HEADER + packedInts(tag & 0xff);
+      }
     }
+    if (from !== other.top)
+      throw new Error(`a worker's records end at ${from}, not at ${other.top}`);
     return ids;
   }
 

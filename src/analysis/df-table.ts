@@ -329,13 +329,12 @@ export class MergedTerms {
     const table = CountingTable.adopt(terms);
     if (this.table === null) {
       if (langIndex.some((merged, local) => merged !== local)) table.relabel(langIndex);
-      table.recordsById();
       this.table = table;
       const merged = new Uint32Array(table.size);
       for (let id = 0; id < merged.length; id++) merged[id] = id;
       return merged;
     }
-    return this.table.absorb(table, langIndex);
+    return this.table.absorb(table, langIndex, terms.langs.map(languageSalt));
   }
 
   /**

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CountingTable, packedInts, packRange } from '../../src/analysis/counting-table.js';
+import {
+  CountingTable,
+  packedHash,
+  packedInts,
+  packRange,
+} from '../../src/analysis/counting-table.js';
 import {
   hashRange,
   languageSalt,
@@ -48,6 +53,16 @@ describe('packRange', () => {
     packRange('\uffff\u8000', 0, 2, out, 0);
     expect(out[0]).toBe((0x8000 << 16) | 0xffff);
     expect([packedInts(0), packedInts(1), packedInts(2), packedInts(7)]).toEqual([0, 1, 1, 4]);
+  });
+});
+
+describe('packedHash', () => {
+  it('is the hashRange of the packed word, odd and even lengths, surrogates too', () => {
+    for (const word of ['', 'a', 'ab', 'straße', '𝔘nicode', COLLIDING[0], 'x'.repeat(255)]) {
+      const packed = new Int32Array(packedInts(word.length) + 2).fill(-1);
+      packRange(word, 0, word.length, packed, 1);
+      expect(packedHash(packed, 1, word.length)).toBe(hashRange(word, 0, word.length));
+    }
   });
 });
 
@@ -189,7 +204,9 @@ describe('CountingTable', () => {
     table.count(intern(table, 0, key('ab'), 'ab'), 10);
     table.count(intern(table, 0, key(COLLIDING[1]), COLLIDING[1]), 1);
     table.count(intern(table, 1, key('zebra'), 'zebra'), 1);
-    const ids = table.absorb(CountingTable.adopt(other.handOver()), [7, 0]);
+    // Its keys are computed again from its words, with the salt of their language there.
+    const ids = table.absorb(CountingTable.adopt(other.handOver()), [7, 0], [0, salt]);
+    // The words it had keep their ids; the others get the next ones, in the other's id order.
     expect([...ids]).toEqual([3, 4, 0, 5, 6, 7, 8, 9, 10, 11, 1]);
     expect(wordsOf(table)).toEqual([
       'ab',
@@ -215,7 +232,8 @@ describe('CountingTable', () => {
     // A language the other table's records name but the map does not.
     const stray = new CountingTable(4);
     intern(stray, 3, key('x'), 'x');
-    expect(() => table.absorb(stray, [0])).toThrow(/term 0 has no language/);
+    expect(() => table.absorb(stray, [0], [salt])).toThrow(/term 0 has no language/);
+    expect(() => table.absorb(stray, [0], [0, 0, 0, salt])).toThrow(/term 0 has no language/);
   });
 
   it('gives the words of any ids, in the order asked, as a length-prefixed arena', () => {
@@ -257,6 +275,17 @@ describe('CountingTable', () => {
     expect(() => CountingTable.adopt({ ...good, top: good.top + 1 }).recordsById()).toThrow(
       /the records end at/,
     );
+    // What the merge absorbs is checked as it goes.
+    const absorbed = (terms: typeof good): Uint32Array =>
+      new CountingTable(4).absorb(
+        CountingTable.adopt(terms),
+        [0, 1, 2, 3, 4, 5],
+        [1, 2, 3, 4, 5, 6],
+      );
+    expect(() => absorbed({ ...good, heap })).toThrow(/term 0 is not where/);
+    expect(() => absorbed({ ...good, size: 3 })).toThrow(/term 2 is not where/);
+    expect(() => absorbed({ ...good, top: good.top + 1 })).toThrow(/records end at/);
+    expect([...absorbed(good)]).toEqual([0, 1]);
     expect(wordsOf(CountingTable.adopt(good))).toEqual(['le', 'the']);
   });
 });
