@@ -239,16 +239,12 @@ export class CountingTable {
     return records;
   }
 
-  /** Per id, the `termKey` it was interned with. */
-  keysById(): Int32Array {
-    const keys = new Int32Array(this.size);
-    const slots = this.slots;
-    const heap = this.heap;
-    for (let i = 0; i < slots.length; i += 2) {
-      const entry = slots[i + 1]!;
-      if (entry !== 0) keys[heap[entry - 1 + ID]!] = slots[i]!;
-    }
-    return keys;
+  /**
+   * The term's `termKey` with the salt `salt` (its language's): that of `hashRange` of its
+   * word, computed again from the record, which is near, rather than found in the slots.
+   */
+  key(record: number, salt: number): number {
+    return termKey(packedHash(this.heap, record + HEADER, this.heap[record + TAG]! & 0xff), salt);
   }
 
   /**
@@ -290,7 +286,7 @@ export class CountingTable {
         const tag = heap[record + TAG]!;
         const salt = salts[tag >>> 8];
         if (salt === undefined) throw new Error(`a worker's term ${start + k} has no language`);
-        keys[k] = termKey(packedHash(heap, record + HEADER, tag & 0xff), salt);
+        keys[k] = other.key(record, salt);
         record += HEADER + packedInts(tag & 0xff);
       }
       this.touched ^= this.touch(keys, batch);

@@ -368,7 +368,6 @@ export class MergedTerms {
     const grouped = new Uint32Array(size);
     for (let id = 0; id < size; id++) grouped[fill[table.language(records[id]!)]!++] = id;
 
-    const keys = table.keysById();
     const globalOf = new Uint32Array(size);
     const languages: Array<{ readonly language: number; readonly ids: Uint32Array }> = [];
     const order = [...names.keys()].sort((a, b) =>
@@ -379,9 +378,12 @@ export class MergedTerms {
       const count = ids.length;
       const high = new Uint32Array(count);
       const low = new Uint32Array(count);
+      const salt = this.languages.salts[l]!;
+      // In id order, so the records are read in the order they lie in.
       for (let i = 0; i < count; i++) {
-        high[i] = 0xffffffff - table.df(records[ids[i]!]!);
-        low[i] = keys[ids[i]!]! >>> 0;
+        const record = records[ids[i]!]!;
+        high[i] = 0xffffffff - table.df(record);
+        low[i] = table.key(record, salt) >>> 0;
       }
       const sorted = sortByKeys(ids, high, low, (a, b) =>
         table.compareWords(records[a]!, records[b]!),
