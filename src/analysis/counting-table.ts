@@ -359,25 +359,16 @@ export class CountingTable {
   }
 
   /**
-   * The words of the ids `ids`, in that order, as a length-prefixed arena (`records` being
-   * `recordsById()`).
+   * Writes the term's word at `out[at]` as a length-prefixed arena holds it: its length, then
+   * its code units.
    */
-  prefixedArena(ids: Uint32Array, records: Int32Array): Uint16Array {
+  putPrefixed(record: number, out: Uint16Array, at: number): void {
     const heap = this.heap;
-    let units = 0;
-    for (let k = 0; k < ids.length; k++) units += 1 + (heap[records[ids[k]!]! + TAG]! & 0xff);
-    const out = new Uint16Array(units);
-    const words = new Uint16Array(heap.buffer, heap.byteOffset);
-    let at = 0;
-    for (let k = 0; k < ids.length; k++) {
-      const record = records[ids[k]!]!;
-      const length = heap[record + TAG]! & 0xff;
-      out[at] = length;
-      const from = 2 * (record + HEADER);
-      for (let i = 0; i < length; i++) out[at + 1 + i] = words[from + i]!;
-      at += 1 + length;
+    const length = heap[record + TAG]! & 0xff;
+    out[at] = length;
+    for (let i = 0; i < length; i++) {
+      out[at + 1 + i] = (heap[record + HEADER + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff;
     }
-    return out;
   }
 
   private growSlots(): void {

@@ -30,10 +30,24 @@ function intern(
   return table.intern(lang, key, packed, 1, length);
 }
 
+/** The words of `ids`, in that order, as a length-prefixed arena (`putPrefixed`). */
+function prefixedArena(table: CountingTable, ids: ArrayLike<number>): Uint16Array {
+  const records = table.recordsById();
+  let units = 0;
+  for (let k = 0; k < ids.length; k++) units += 1 + table.length(records[ids[k]!]!);
+  const out = new Uint16Array(units);
+  for (let k = 0, at = 0; k < ids.length; k++) {
+    const record = records[ids[k]!]!;
+    table.putPrefixed(record, out, at);
+    at += 1 + table.length(record);
+  }
+  return out;
+}
+
 /** Every word of the table, by id, as a string. */
 function wordsOf(table: CountingTable): string[] {
-  const ids = Uint32Array.from({ length: table.size }, (_, id) => id);
-  return prefixedWords(table.prefixedArena(ids, table.recordsById()), table.size);
+  const ids = Array.from({ length: table.size }, (_, id) => id);
+  return prefixedWords(prefixedArena(table, ids), table.size);
 }
 
 /** Per id: language, df and cf. */
@@ -241,18 +255,11 @@ describe('CountingTable', () => {
     expect(() => table.absorb(stray, [0], [0, 0, 0, salt])).toThrow(/term 0 has no language/);
   });
 
-  it('gives the words of any ids, in the order asked, as a length-prefixed arena', () => {
+  it('writes each word as a length-prefixed arena holds it, for ids in any order', () => {
     const table = new CountingTable(4);
     for (const word of ['zebra', 'the', 'é', 'of', '𝔘n']) intern(table, 0, 1, word);
-    const records = table.recordsById();
-    expect(prefixedWords(table.prefixedArena(Uint32Array.of(3, 1, 0), records), 3)).toEqual([
-      'of',
-      'the',
-      'zebra',
-    ]);
-    expect(table.prefixedArena(Uint32Array.of(2, 4, 0), records)).toEqual(
-      lengthPrefixed(['é', '𝔘n', 'zebra']),
-    );
+    expect(prefixedWords(prefixedArena(table, [3, 1, 0]), 3)).toEqual(['of', 'the', 'zebra']);
+    expect(prefixedArena(table, [2, 4, 0])).toEqual(lengthPrefixed(['é', '𝔘n', 'zebra']));
   });
 
   it("relabels languages, and refuses memory whose layout is not a table's", () => {
