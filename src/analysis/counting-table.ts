@@ -248,21 +248,6 @@ export class CountingTable {
   }
 
   /**
-   * Gives every record the language `map[its language]`: a worker's language indices made the
-   * merge's.
-   */
-  relabel(map: ArrayLike<number>): void {
-    const heap = this.heap;
-    for (let record = 0; record < this.top; ) {
-      const tag = heap[record + TAG]!;
-      const lang = map[tag >>> 8];
-      if (lang === undefined) throw new Error(`term ${heap[record + ID]} has no language`);
-      heap[record + TAG] = (tag & 0xff) | (lang << 8);
-      record += HEADER + packedInts(tag & 0xff);
-    }
-  }
-
-  /**
    * Interns every term of `other` (another worker's table, whose language indices `langs`
    * maps to this table's, and whose terms were keyed with the salts `salts` by those indices)
    * with its counts added; returns, per id of `other`, the id here. `other`'s records are read

@@ -309,16 +309,10 @@ export class MergedTerms {
   private globalOf = new Uint32Array(0);
   private readonly languages = new Languages();
 
-  /** What the merge's read-ahead read (see `CountingTable.touch`). */
-  get touched(): number {
-    return this.table?.touched ?? 0;
-  }
-
   /**
    * Adds one worker's terms; returns, per local id of that worker, the merged id. The first
    * worker's table is taken over as it is, memory and all, without interning its terms one by
-   * one; the others' terms are interned into it, record by record, with the keys their worker
-   * computed.
+   * one; the others' terms are interned into it, record by record (`CountingTable.absorb`).
    */
   add(terms: WorkerTerms): Uint32Array {
     const langIndex = terms.langs.map((lang) => this.languages.of(lang));
@@ -330,7 +324,7 @@ export class MergedTerms {
     });
     const table = CountingTable.adopt(terms);
     if (this.table === null) {
-      if (langIndex.some((merged, local) => merged !== local)) table.relabel(langIndex);
+      // The first worker's languages were the first named: its indices are the merge's.
       this.table = table;
       const merged = new Uint32Array(table.size);
       for (let id = 0; id < merged.length; id++) merged[id] = id;

@@ -262,15 +262,10 @@ describe('CountingTable', () => {
     expect(prefixedArena(table, [2, 4, 0])).toEqual(lengthPrefixed(['é', '𝔘n', 'zebra']));
   });
 
-  it("relabels languages, and refuses memory whose layout is not a table's", () => {
+  it("refuses memory whose layout is not a table's", () => {
     const table = new CountingTable(4);
     intern(table, 0, 1, 'le');
     intern(table, 1, 2, 'the');
-    table.relabel([5, 2]);
-    expect(countsOf(table).map(([lang]) => lang)).toEqual([5, 2]);
-    const partial: number[] = [];
-    partial[5] = 4;
-    expect(() => table.relabel(partial)).toThrow(/term 1 has no language/);
 
     const good = table.handOver();
     expect(() => CountingTable.adopt({ ...good, slots: new Int32Array(6) })).toThrow(

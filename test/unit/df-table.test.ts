@@ -42,6 +42,29 @@ describe('FullCounter and MergedTerms', () => {
     expect(frequencies(en, 'df')).toEqual({ the: 2, cat: 1, and: 1, hat: 1, bat: 1, dog: 1 });
     expect(frequencies(en, 'cf')).toEqual({ the: 4, cat: 1, and: 2, hat: 1, bat: 1, dog: 1 });
     expect(frequencies(ranked.get('fr')!, 'cf')).toEqual({ le: 2, chat: 1, chien: 1 });
+    // What a worker hands over must name the languages its counts are by.
+    const other = new FullCounter(false);
+    other.addDocument('d', 'de', 4, counts('der hund'));
+    expect(() =>
+      new MergedTerms().add({ ...other.terms(), documents: Float64Array.of(1, 1) }),
+    ).toThrow(/document counts for other languages/);
+  });
+
+  it('rank languages whose indices differ between the workers, the first one included', () => {
+    const one = new FullCounter(false);
+    one.addDocument('a', 'fr', 1, counts('le chat'));
+    one.addDocument('b', 'en', 2, counts('the cat'));
+    const two = new FullCounter(false);
+    two.addDocument('c', 'en', 3, counts('the dog'));
+    two.addDocument('d', 'fr', 4, counts('le chien le'));
+    // The first worker counted nothing: the others are absorbed into its empty table.
+    const merged = new MergedTerms();
+    merged.add(new FullCounter(false).terms());
+    merged.add(two.terms());
+    merged.add(one.terms());
+    const ranked = byLang(merged.rank().languages);
+    expect(frequencies(ranked.get('en')!, 'df')).toEqual({ the: 2, cat: 1, dog: 1 });
+    expect(frequencies(ranked.get('fr')!, 'cf')).toEqual({ le: 3, chat: 1, chien: 1 });
   });
 
   it('merge two workers, rank by df and re-encode records with global ids and tfs', () => {
