@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
 import {
   ClientClosedError,
   ClientOfflineError,
+  createClient,
   ErrorReply,
-  RedisClient,
   TimeoutError,
 } from '@redis/client';
 import {
@@ -23,26 +22,8 @@ const PIPELINE_WINDOW = 64;
 
 export type RedisArgs = readonly string[];
 
-/**
- * node-redis's transaction class without a method per command: the base of the one
- * `createClient` makes (CommonJS, so required).
- */
-const { default: ArgsMulti } = createRequire(import.meta.url)(
-  '@redis/client/dist/lib/client/multi-command.js',
-) as typeof import('@redis/client/dist/lib/client/multi-command.js');
-
-/**
- * node-redis's client class without a method per command. `createClient` first builds a class
- * with a method for each of its 500 commands, for the client and for its transactions: about
- * 100 ms of every run's start here. This job sends every command as its arguments
- * (`sendCommand`, `multi().addCommand`), which the base classes do as they are.
- */
-// biome-ignore lint/complexity/noBannedTypes: node-redis's type parameters for no modules, functions or scripts.
-class ArgsClient extends RedisClient<{}, {}, {}, 2, {}> {}
-(ArgsClient.prototype as unknown as { Multi: typeof ArgsMulti }).Multi = ArgsMulti;
-
-function newClient(url: string, connectTimeoutMs: number): ArgsClient {
-  return new ArgsClient({
+function newClient(url: string, connectTimeoutMs: number) {
+  return createClient({
     url,
     // RESP2 keeps raw replies plain arrays of strings, whatever the command.
     RESP: 2,
