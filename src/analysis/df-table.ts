@@ -447,7 +447,8 @@ export interface Ranking {
 /**
  * Sorts `items` by (`high[i]`, `low[i]`) ascending as unsigned 32-bit numbers, ties by
  * `tieBreak` over the items; returns a new array. An LSD radix sort in four 16-bit passes
- * (linear, no comparator calls), then a comparator sort of each run of equal keys.
+ * (linear, no comparator calls; a pass whose digit every item shares is skipped), then a
+ * comparator sort of each run of equal keys.
  */
 export function sortByKeys(
   items: Uint32Array,
@@ -475,6 +476,9 @@ export function sortByKeys(
     ] as const) {
       counts.fill(0);
       for (let i = 0; i < n; i++) counts[((keys[i]! >>> shift) & 0xffff) + 1]!++;
+      // One digit for every item (the high half of df below 65,536, for one): the pass would
+      // leave the order as it is.
+      if (counts.includes(n)) continue;
       for (let d = 0; d < 0x10000; d++) counts[d + 1]! += counts[d]!;
       for (let i = 0; i < n; i++) {
         const item = index[i]!;

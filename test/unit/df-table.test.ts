@@ -227,5 +227,17 @@ describe('sortByKeys', () => {
       );
       expect([...sortByKeys(items, high, low, tie)]).toEqual(expected);
     }
+    // Keys as the ranking makes them (0xffffffff − df with every df below 65,536, so every
+    // high half is 0xffff), and low keys whose low half is the same for all: both passes on
+    // a digit every item shares are skipped, and the order is still right.
+    const n = 3000;
+    const items = Uint32Array.from({ length: n }, (_, i) => i);
+    const high = Uint32Array.from({ length: n }, () => 0xffffffff - (random() % 40));
+    const low = Uint32Array.from({ length: n }, () => ((random() % 50) * 0x10000 + 9) >>> 0);
+    const tie = (a: number, b: number): number => a - b;
+    const expected = [...items].sort(
+      (a, b) => high[a]! - high[b]! || low[a]! - low[b]! || tie(a, b),
+    );
+    expect([...sortByKeys(items, high, low, tie)]).toEqual(expected);
   });
 });
