@@ -141,21 +141,6 @@ export class CountingTable {
     return this.heap[record + ID]!;
   }
 
-  /** Adds one document and `cf` occurrences to the counts of the term at `record`. */
-  count(record: number, cf: number): void {
-    const heap = this.heap;
-    heap[record + DF] = (heap[record + DF]! + 1) | 0;
-    const low = (heap[record + CF]! >>> 0) + cf;
-    if (low < 0x100000000) {
-      heap[record + CF] = low | 0;
-    } else {
-      const carry = Math.floor(low / 0x100000000);
-      heap[record + CF] = (low - carry * 0x100000000) | 0;
-      const id = heap[record + ID]!;
-      this.cfHigh.set(id, (this.cfHigh.get(id) ?? 0) + carry);
-    }
-  }
-
   /**
    * Reads ahead, without using what it reads, what `intern` will need for the words with keys
    * `keys[0, count)`: their slots, then the records they point to (the header and the word's
@@ -290,7 +275,10 @@ export class CountingTable {
     return ids;
   }
 
-  /** Adds `df` documents and `cf` occurrences to the counts of the term at `record`. */
+  /**
+   * Adds `df` documents and `cf` occurrences to the counts of the term at `record`: one
+   * document's occurrences as a worker counts, or another table's counts in the merge.
+   */
   add(record: number, df: number, cf: number): void {
     const heap = this.heap;
     heap[record + DF] = (heap[record + DF]! + df) | 0;

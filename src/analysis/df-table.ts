@@ -163,7 +163,7 @@ export class FullCounter {
       const record = table.intern(li, keys[i]!, packed, at, length);
       at += packedInts(length);
       const tf = termTfs[i]!;
-      table.count(record, tf);
+      table.add(record, 1, tf);
       ids[i] = table.id(record);
       tfs[i] = tf;
     }

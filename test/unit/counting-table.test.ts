@@ -112,10 +112,10 @@ describe('CountingTable', () => {
   it('counts documents and occurrences, past 2^32 occurrences too', () => {
     const table = new CountingTable();
     const the = intern(table, 0, 1, 'the');
-    table.count(the, 2 ** 32 - 1);
-    table.count(the, 5);
-    table.count(intern(table, 0, 1, 'the'), 2 ** 33);
-    table.count(intern(table, 0, 2, 'of'), 1);
+    table.add(the, 1, 2 ** 32 - 1);
+    table.add(the, 1, 5);
+    table.add(intern(table, 0, 1, 'the'), 1, 2 ** 33);
+    table.add(intern(table, 0, 2, 'of'), 1, 1);
     expect(countsOf(table)).toEqual([
       [0, 3, 2 ** 32 - 1 + 5 + 2 ** 33],
       [0, 1, 1],
@@ -135,7 +135,7 @@ describe('CountingTable', () => {
         words.forEach((word, i) => {
           const record = intern(table, 0, termKey(hashRange(word, 0, word.length), salt), word);
           expect(table.id(record)).toBe(i);
-          table.count(record, pass);
+          table.add(record, 1, pass);
         });
       }
       expect(table.size).toBe(words.length);
@@ -171,7 +171,7 @@ describe('CountingTable', () => {
     const source = new CountingTable(16, 1 << 12);
     entries.forEach(([lang, word], i) => {
       const record = intern(source, lang, key(lang, word), word);
-      source.count(record, i === 5 ? 2 ** 33 + 7 : 2 * i + 1);
+      source.add(record, 1, i === 5 ? 2 ** 33 + 7 : 2 * i + 1);
     });
     const words = wordsOf(source);
     const counts = countsOf(source);
@@ -217,12 +217,12 @@ describe('CountingTable', () => {
     ];
     // The other worker's language 1 is this table's 0.
     const other = new CountingTable(4);
-    for (const word of words) other.count(intern(other, 1, key(word), word), word.length);
+    for (const word of words) other.add(intern(other, 1, key(word), word), 1, word.length);
     other.add(intern(other, 1, key('a'), 'a'), 0, 2 ** 32);
     const table = new CountingTable(4);
-    table.count(intern(table, 0, key('ab'), 'ab'), 10);
-    table.count(intern(table, 0, key(COLLIDING[1]), COLLIDING[1]), 1);
-    table.count(intern(table, 1, key('zebra'), 'zebra'), 1);
+    table.add(intern(table, 0, key('ab'), 'ab'), 1, 10);
+    table.add(intern(table, 0, key(COLLIDING[1]), COLLIDING[1]), 1, 1);
+    table.add(intern(table, 1, key('zebra'), 'zebra'), 1, 1);
     // Its keys are computed again from its words, with the salt of their language there.
     const ids = table.absorb(CountingTable.adopt(other.handOver()), [7, 0], [0, salt]);
     // The words it had keep their ids; the others get the next ones, in the other's id order.
