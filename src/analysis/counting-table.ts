@@ -44,12 +44,15 @@ export function packedInts(length: number): number {
   return (length + 1) >> 1;
 }
 
+/** Code unit `i` of the word packed at `ints[at]` (`packRange`). */
+function unitAt(ints: Int32Array, at: number, i: number): number {
+  return (ints[at + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff;
+}
+
 /** `hashRange` of the word of `length` code units packed at `ints[at]` (`packRange`). */
 export function packedHash(ints: Int32Array, at: number, length: number): number {
   let h = FNV_OFFSET;
-  for (let i = 0; i < length; i++) {
-    h = Math.imul(h ^ ((ints[at + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff), FNV_PRIME);
-  }
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ unitAt(ints, at, i), FNV_PRIME);
   return h;
 }
 
@@ -322,10 +325,7 @@ export class CountingTable {
     const bLength = heap[b + TAG]! & 0xff;
     const common = Math.min(aLength, bLength);
     for (let i = 0; i < common; i++) {
-      const shift = (i & 1) << 4;
-      const d =
-        ((heap[a + HEADER + (i >> 1)]! >>> shift) & 0xffff) -
-        ((heap[b + HEADER + (i >> 1)]! >>> shift) & 0xffff);
+      const d = unitAt(heap, a + HEADER, i) - unitAt(heap, b + HEADER, i);
       if (d !== 0) return d;
     }
     return aLength - bLength;
@@ -339,9 +339,7 @@ export class CountingTable {
     const heap = this.heap;
     const length = heap[record + TAG]! & 0xff;
     out[at] = length;
-    for (let i = 0; i < length; i++) {
-      out[at + 1 + i] = (heap[record + HEADER + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff;
-    }
+    for (let i = 0; i < length; i++) out[at + 1 + i] = unitAt(heap, record + HEADER, i);
   }
 
   private growSlots(): void {
