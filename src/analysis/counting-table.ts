@@ -239,42 +239,35 @@ export class CountingTable {
    * Interns every term of `other` (another worker's table, whose language indices `langs`
    * maps to this table's, and whose terms were keyed with the salts `salts` by those indices)
    * with its counts added; returns, per id of `other`, the id here. `other`'s records are read
-   * in id order, end to end; each key is computed again from the word (`termKey` of its
-   * `hashRange`), which costs less than finding it in `other`'s slots, one cache miss a term.
+   * in id order, as they lie (`recordsById`, which checks their layout); each key is computed
+   * again from the word (`termKey` of its `hashRange`), which costs less than finding it in
+   * `other`'s slots, one cache miss a term.
    * Each batch's slots and records here are read ahead together (`touch`).
    */
   absorb(other: CountingTable, langs: ArrayLike<number>, salts: ArrayLike<number>): Uint32Array {
     const size = other.size;
     const heap = other.heap;
+    const records = other.recordsById();
     const ids = new Uint32Array(size);
     const keys = new Int32Array(READ_AHEAD_BATCH);
-    let from = 0;
     for (let start = 0; start < size; start += READ_AHEAD_BATCH) {
       const batch = Math.min(READ_AHEAD_BATCH, size - start);
-      let record = from;
       for (let k = 0; k < batch; k++) {
-        if (record + HEADER > other.top || heap[record + ID] !== start + k) {
-          throw new Error(`a worker's term ${start + k} is not where its table's layout puts it`);
-        }
-        const tag = heap[record + TAG]!;
-        const salt = salts[tag >>> 8];
+        const record = records[start + k]!;
+        const salt = salts[other.language(record)];
         if (salt === undefined) throw new Error(`a worker's term ${start + k} has no language`);
         keys[k] = other.key(record, salt);
-        record += HEADER + packedInts(tag & 0xff);
       }
       this.touched ^= this.touch(keys, batch);
       for (let k = 0; k < batch; k++) {
-        const tag = heap[from + TAG]!;
-        const lang = langs[tag >>> 8];
+        const from = records[start + k]!;
+        const lang = langs[other.language(from)];
         if (lang === undefined) throw new Error(`a worker's term ${start + k} has no language`);
-        const at = this.intern(lang, keys[k]!, heap, from + HEADER, tag & 0xff);
-        this.add(at, heap[from + DF]! >>> 0, other.cf(from));
+        const at = this.intern(lang, keys[k]!, heap, from + HEADER, other.length(from));
+        this.add(at, other.df(from), other.cf(from));
         ids[start + k] = this.id(at);
-        from += HEADER + packedInts(tag & 0xff);
       }
     }
-    if (from !== other.top)
-      throw new Error(`a worker's records end at ${from}, not at ${other.top}`);
     return ids;
   }
 

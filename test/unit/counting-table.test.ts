@@ -282,16 +282,16 @@ describe('CountingTable', () => {
     expect(() => CountingTable.adopt({ ...good, top: good.top + 1 }).recordsById()).toThrow(
       /the records end at/,
     );
-    // What the merge absorbs is checked as it goes.
+    // What the merge absorbs has its layout checked first (`recordsById`).
     const absorbed = (terms: typeof good): Uint32Array =>
       new CountingTable(4).absorb(
         CountingTable.adopt(terms),
         [0, 1, 2, 3, 4, 5],
         [1, 2, 3, 4, 5, 6],
       );
-    expect(() => absorbed({ ...good, heap })).toThrow(/term 0 is not where/);
-    expect(() => absorbed({ ...good, size: 3 })).toThrow(/term 2 is not where/);
-    expect(() => absorbed({ ...good, top: good.top + 1 })).toThrow(/records end at/);
+    expect(() => absorbed({ ...good, heap })).toThrow(/term 0's record is not where/);
+    expect(() => absorbed({ ...good, size: 3 })).toThrow(/term 2's record is not where/);
+    expect(() => absorbed({ ...good, top: good.top + 1 })).toThrow(/the records end at/);
     expect([...absorbed(good)]).toEqual([0, 1]);
     expect(wordsOf(CountingTable.adopt(good))).toEqual(['le', 'the']);
   });
