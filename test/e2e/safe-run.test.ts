@@ -33,7 +33,7 @@ function env(prefix: string, extra: Record<string, string> = {}): Record<string,
   };
 }
 
-describe('two runs started together', () => {
+describe('two runs at once', () => {
   it('exactly one publishes; the other exits 3 at once and changes nothing', async () => {
     const source = join(dir, 'two.ndjson');
     await writeCorpus(source, makeCorpus({ seed: 21, perLanguage: 3000 }));
@@ -46,15 +46,35 @@ describe('two runs started together', () => {
       '--state-dir',
       join(dir, state),
     ];
-    const [a, b] = await Promise.all([
-      runCli(args('two-a'), { env: env('two') }),
-      runCli(args('two-b'), { env: env('two') }),
-    ]);
-    const codes = [a.code, b.code].sort();
-    expect(codes, `${a.stderr}\n${b.stderr}`).toEqual([0, 3]);
-    const loser = a.code === 3 ? a : b;
+    // The first run is stopped (SIGSTOP) as soon as it holds the lock, so the second one meets
+    // it there however the two processes happen to be scheduled.
+    let first: ChildProcess | undefined;
+    const winner = runCli(args('two-a'), {
+      env: env('two'),
+      onSpawn: (child) => {
+        first = child;
+      },
+    });
+    let owner: string | null = null;
+    for (let i = 0; i < 3000 && owner === null; i += 1) {
+      owner = await client.get('two:lock');
+      if (owner === null) await sleep(5);
+    }
+    expect(owner, 'the first run never took the lock').not.toBeNull();
+    first?.kill('SIGSTOP');
+    let loser: Awaited<ReturnType<typeof runCli>>;
+    try {
+      loser = await runCli(args('two-b'), { env: env('two') });
+      expect(await client.get('two:lock')).toBe(owner);
+    } finally {
+      first?.kill('SIGCONT');
+    }
+    const won = await winner;
+    expect(won.code, won.stderr).toBe(0);
+    expect(loser.code, loser.stderr).toBe(3);
     expect(loser.json).toMatchObject({ success: false, exitCode: 3, published: false });
     expect(String(loser.json?.errors)).toMatch(/another run holds the lock/);
+    expect(won.json).toMatchObject({ success: true, published: true });
     expect(await client.hGet('two:meta', 'version')).toBe('1');
     expect(await client.exists('two:lock')).toBe(0);
   });
