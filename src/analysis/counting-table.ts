@@ -250,20 +250,24 @@ export class CountingTable {
     const records = other.recordsById();
     const ids = new Uint32Array(size);
     const keys = new Int32Array(READ_AHEAD_BATCH);
+    const mapped = new Int32Array(READ_AHEAD_BATCH);
     for (let start = 0; start < size; start += READ_AHEAD_BATCH) {
       const batch = Math.min(READ_AHEAD_BATCH, size - start);
       for (let k = 0; k < batch; k++) {
         const record = records[start + k]!;
-        const salt = salts[other.language(record)];
-        if (salt === undefined) throw new Error(`a worker's term ${start + k} has no language`);
+        const lang = other.language(record);
+        const salt = salts[lang];
+        const into = langs[lang];
+        if (salt === undefined || into === undefined) {
+          throw new Error(`a worker's term ${start + k} has no language`);
+        }
         keys[k] = other.key(record, salt);
+        mapped[k] = into;
       }
       this.touched ^= this.touch(keys, batch);
       for (let k = 0; k < batch; k++) {
         const from = records[start + k]!;
-        const lang = langs[other.language(from)];
-        if (lang === undefined) throw new Error(`a worker's term ${start + k} has no language`);
-        const at = this.intern(lang, keys[k]!, heap, from + HEADER, other.length(from));
+        const at = this.intern(mapped[k]!, keys[k]!, heap, from + HEADER, other.length(from));
         this.add(at, other.df(from), other.cf(from));
         ids[start + k] = this.id(at);
       }
