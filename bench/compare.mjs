@@ -32,8 +32,8 @@ const USAGE = `usage: npm run bench:compare -- --base REF [options]
   -h, --help
 
 This tree's build is dist/ as it is (npm run bench:compare builds it first); the base is built
-from REF in a temporary git worktree with this tree's node_modules. Results go to
-bench/out/compare-<time>.json; a Markdown table goes to stdout, progress to stderr.
+from REF in a temporary git worktree by its own npm run build, with this tree's node_modules.
+Results go to bench/out/compare-<time>.json; a Markdown table goes to stdout, progress to stderr.
 `;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -102,7 +102,8 @@ function buildCommit(ref, tmp, app) {
   git(['worktree', 'add', '--detach', tree, commit]);
   try {
     symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'), 'dir');
-    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
+    // The commit's own build script, which also bundles the CLI where the commit does.
+    execFileSync('npm', ['run', '--silent', 'build'], {
       cwd: tree,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

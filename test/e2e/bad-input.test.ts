@@ -2,12 +2,13 @@
  * Bad flags, bad configuration and bad documents, through the built CLI: each gets a specific
  * message and the documented exit code; bad documents are counted, never fatal below the limit.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { makeCorpus, writeCorpus } from '../support/corpus.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 
@@ -52,6 +53,24 @@ describe('command line', () => {
     const version = await runCli(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('runs the bundle the build makes, and says so when it was never built', async () => {
+    const bundle = await readFile(join(ROOT, 'dist/bundle/main.js'), 'utf8');
+    // The pool finds its worker beside the bundle: the worker is bundled too.
+    expect(bundle).toContain('new URL("./analysis-worker.js", import.meta.url)');
+    await access(join(ROOT, 'dist/bundle/analysis-worker.js'));
+    const launcher = await readFile(join(ROOT, 'bin/stopword-refresh'), 'utf8');
+    expect(launcher).toContain("import('../dist/bundle/main.js')");
+
+    const unbuilt = join(dir, 'unbuilt');
+    await mkdir(join(unbuilt, 'bin'), { recursive: true });
+    await copyFile(join(ROOT, 'bin/stopword-refresh'), join(unbuilt, 'bin/stopword-refresh'));
+    const run = spawnSync(process.execPath, [join(unbuilt, 'bin/stopword-refresh'), '--version'], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/stopword-refresh is not built: run `npm ci && npm run build`/);
   });
 
   it.each([
