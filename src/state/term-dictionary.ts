@@ -14,7 +14,7 @@
  *   arenaUnits: each term's length in code units, then its units, in id order), zero padding to
  *   a multiple of 8; then the CRC-32 of every byte before it (u32).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
@@ -60,6 +60,84 @@ function sharedCopy(source: Uint8Array, bytes: number): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(bytes);
   new Uint8Array(buffer).set(source.subarray(0, bytes));
   return buffer;
+}
+
+function damaged(name: string, what: string): never {
+  throw new StateCorruptError(`dictionary ${name} is damaged: ${what}`);
+}
+
+/** Bytes a checksum verification reads at a time. */
+const CHECK_CHUNK = 1 << 20;
+
+/**
+ * A dictionary's bytes read in order, from a file or from memory, straight into the arrays that
+ * keep them, with the CRC-32 of everything read so far. Reading a file this way rather than
+ * whole spares a copy of it in fresh memory (43 MB for the 1M corpus's state).
+ */
+export class DictionaryReader {
+  private position = 0;
+  private sum = 0;
+
+  private constructor(
+    /** Bytes in all, the checksum included. */
+    readonly size: number,
+    private readonly readAt: (into: Uint8Array, at: number) => void,
+  ) {}
+
+  static ofBytes(bytes: Uint8Array): DictionaryReader {
+    return new DictionaryReader(bytes.length, (into, at) => {
+      into.set(bytes.subarray(at, at + into.length));
+    });
+  }
+
+  /** The open file `fd` of `size` bytes. */
+  static ofFile(fd: number, size: number): DictionaryReader {
+    return new DictionaryReader(size, (into, at) => {
+      let done = 0;
+      while (done < into.length) {
+        const n = readSync(fd, into, done, into.length - done, at + done);
+        if (n === 0) throw new Error('the file ended while being read');
+        done += n;
+      }
+    });
+  }
+
+  /** Where the next byte is read from. */
+  get at(): number {
+    return this.position;
+  }
+
+  /** CRC-32 of the bytes read so far. */
+  get crc(): number {
+    return this.sum;
+  }
+
+  /** Fills `into` with the next bytes, which must lie in the file. */
+  next(into: Uint8Array): void {
+    // On Node 20, zlib.crc32 of a view of an empty ArrayBuffer returns 0 whatever the running
+    // value: an empty read must not reach it.
+    if (into.length === 0) return;
+    if (this.position + into.length > this.size) throw new RangeError('a read past the end');
+    this.readAt(into, this.position);
+    this.sum = crc32(into, this.sum);
+    this.position += into.length;
+  }
+
+  /** Whether the checksum in the last four bytes is that of every byte before them. */
+  checksumHolds(): boolean {
+    if (this.size < 4) return false;
+    const end = this.size - 4;
+    const chunk = new Uint8Array(Math.min(CHECK_CHUNK, Math.max(end, 4)));
+    let sum = 0;
+    for (let at = 0; at < end; at += chunk.length) {
+      const piece = chunk.subarray(0, Math.min(chunk.length, end - at));
+      this.readAt(piece, at);
+      sum = crc32(piece, sum);
+    }
+    const tail = Buffer.alloc(4);
+    this.readAt(tail, end);
+    return tail.readUInt32LE(0) === sum >>> 0;
+  }
 }
 
 /**
@@ -299,22 +377,25 @@ export class LanguageTerms {
     if (align8(end) > end) yield new Uint8Array(align8(end) - end);
   }
 
-  /** A language read from `buf` at `at` (8-aligned), with `terms` terms and `arenaUnits` units. */
+  /**
+   * A language of `terms` terms and `arenaUnits` arena units, read from `reader` (at an 8-aligned
+   * position) with its padding: its counts and arena are read into their own arrays.
+   */
   static readFrom(
     lang: string,
-    buf: Buffer,
-    at: number,
+    reader: DictionaryReader,
     terms: number,
     arenaUnits: number,
-  ): { language: LanguageTerms; end: number } {
+  ): LanguageTerms {
     // Room for the terms a night adds: without it, the language's first new term would copy
     // the whole array into one twice its size (20-50 ms over the 1M state's languages).
     const counts = new Float64Array(terms * 2 + 2 * Math.max(64, Math.ceil(terms / 64)));
-    new Uint8Array(counts.buffer, 0, terms * 16).set(buf.subarray(at, at + terms * 16));
-    at += terms * 16;
+    reader.next(new Uint8Array(counts.buffer, 0, terms * 16));
     // Shared, so that a delta run's workers look terms up in this very copy.
-    const arena = new Uint16Array(sharedCopy(buf.subarray(at), arenaUnits * 2));
-    at += arenaUnits * 2;
+    const arena = new Uint16Array(new SharedArrayBuffer(arenaUnits * 2));
+    reader.next(new Uint8Array(arena.buffer));
+    const padding = languageBytes(terms, arenaUnits) - terms * 16 - arenaUnits * 2;
+    reader.next(new Uint8Array(padding));
     for (let id = 0; id < terms; id++) {
       const df = counts[2 * id]!;
       const cf = counts[2 * id + 1]!;
@@ -324,8 +405,7 @@ export class LanguageTerms {
         );
       }
     }
-    const language = new LanguageTerms(lang, arena, arenaUnits, counts, terms);
-    return { language, end: align8(at) };
+    return new LanguageTerms(lang, arena, arenaUnits, counts, terms);
   }
 }
 
@@ -432,29 +512,74 @@ export class TermDictionary {
     }
   }
 
-  static decode(buf: Buffer, name: string): TermDictionary {
-    const bad = (what: string): never => {
-      throw new StateCorruptError(`dictionary ${name} is damaged: ${what}`);
-    };
-    if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
-      bad('not a dictionary file');
+  /** The dictionary in `bytes` (a file's contents); errors name the file as `name`. */
+  static decode(bytes: Uint8Array, name: string): TermDictionary {
+    return TermDictionary.readAll(DictionaryReader.ofBytes(bytes), name);
+  }
+
+  /** Reads the file at `path`; errors name the file. */
+  static read(path: string): TermDictionary {
+    const name = basename(path);
+    const unreadable = (error: unknown): StateCorruptError =>
+      new StateCorruptError(
+        `dictionary ${name} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      throw unreadable(error);
     }
-    const size = buf.length - 4;
-    if (crc32(buf.subarray(0, size)) !== buf.readUInt32LE(size)) bad('checksum mismatch');
-    const headerBytes = buf.readUInt32LE(MAGIC.length);
+    try {
+      return TermDictionary.readAll(DictionaryReader.ofFile(fd, fstatSync(fd).size), name);
+    } catch (error) {
+      throw error instanceof StateCorruptError ? error : unreadable(error);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Reads a whole dictionary from `reader`. Past the magic number, whatever it finds wrong in a
+   * file whose checksum does not hold is reported as damage: the checksum, not the first odd
+   * byte, tells damage apart.
+   */
+  private static readAll(reader: DictionaryReader, name: string): TermDictionary {
+    const start = Buffer.alloc(MAGIC.length + 4);
+    if (reader.size < MAGIC.length + 8) damaged(name, 'not a dictionary file');
+    reader.next(start);
+    if (!start.subarray(0, MAGIC.length).equals(MAGIC)) damaged(name, 'not a dictionary file');
+    try {
+      return TermDictionary.readChecked(reader, name, start.readUInt32LE(MAGIC.length));
+    } catch (error) {
+      if (error instanceof StateCorruptError && !reader.checksumHolds()) {
+        damaged(name, 'checksum mismatch');
+      }
+      throw error;
+    }
+  }
+
+  /** The rest of `readAll`, from the header of `headerBytes` bytes on. */
+  private static readChecked(
+    reader: DictionaryReader,
+    name: string,
+    headerBytes: number,
+  ): TermDictionary {
+    const bad = (what: string): never => damaged(name, what);
+    const size = reader.size - 4;
     const headerEnd = align8(MAGIC.length + 4 + headerBytes);
     if (headerEnd > size) bad('header past the end');
+    const head = Buffer.alloc(headerEnd - reader.at);
+    reader.next(head);
     let header: Header;
     try {
-      header = JSON.parse(
-        buf.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + headerBytes),
-      ) as Header;
+      header = JSON.parse(head.toString('utf8', 0, headerBytes)) as Header;
     } catch {
       return bad('header is not JSON');
     }
     if (!Array.isArray(header?.languages)) bad('no language list');
     const dictionary = new TermDictionary();
-    let at = headerEnd;
     for (const entry of header.languages) {
       const { lang, terms, arenaUnits } = entry ?? {};
       if (
@@ -466,27 +591,16 @@ export class TermDictionary {
       ) {
         bad('a malformed language entry');
       }
-      if (at + languageBytes(terms, arenaUnits) > size) bad(`language ${lang} runs past the end`);
-      const { language, end } = LanguageTerms.readFrom(lang, buf, at, terms, arenaUnits);
-      dictionary.set(language);
-      at = end;
+      if (reader.at + languageBytes(terms, arenaUnits) > size) {
+        bad(`language ${lang} runs past the end`);
+      }
+      dictionary.set(LanguageTerms.readFrom(lang, reader, terms, arenaUnits));
     }
-    if (at !== size) bad('trailing bytes');
+    if (reader.at !== size) bad('trailing bytes');
+    const sum = reader.crc >>> 0;
+    const tail = Buffer.alloc(4);
+    reader.next(tail);
+    if (tail.readUInt32LE(0) !== sum) bad('checksum mismatch');
     return dictionary;
-  }
-
-  /** Reads the file at `path`; errors name the file. */
-  static read(path: string): TermDictionary {
-    const name = basename(path);
-    let buf: Buffer;
-    try {
-      buf = readFileSync(path);
-    } catch (error) {
-      throw new StateCorruptError(
-        `dictionary ${name} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        { cause: error },
-      );
-    }
-    return TermDictionary.decode(buf, name);
   }
 }

@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashRange, sharedTermId } from '../../src/analysis/term-table.js';
 import { StateCorruptError } from '../../src/state/store-schema.js';
-import { LanguageTerms, TermDictionary } from '../../src/state/term-dictionary.js';
+import {
+  DictionaryReader,
+  LanguageTerms,
+  TermDictionary,
+} from '../../src/state/term-dictionary.js';
 import { prng } from '../support/corpus.js';
 
 /** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
@@ -176,6 +180,44 @@ describe('TermDictionary', () => {
     expect(() => TermDictionary.read(join(dir, 'absent.bin'))).toThrow(
       /dictionary absent.bin cannot be read: ENOENT/,
     );
+    expect(() => TermDictionary.read(dir)).toThrow(/cannot be read: EISDIR/);
+  });
+
+  it('reads a file piece by piece into its arrays, and tells a damaged file by its checksum', () => {
+    const dictionary = new TermDictionary();
+    const words = Array.from({ length: 5000 }, (_, i) => `mot${i.toString(36)}`);
+    dictionary.set(
+      LanguageTerms.fromTerms(
+        'fr',
+        words,
+        words.map((_, i) => 5000 - i),
+        words.map((_, i) => 10000 - i),
+      ),
+    );
+    dictionary.set(LanguageTerms.fromTerms('en', ['the', 'cat'], [2, 1], [3, 1]));
+    const path = join(dir, 'pieces.bin');
+    dictionary.write(path);
+    const bytes = readFileSync(path);
+    expect(contents(TermDictionary.read(path))).toEqual(contents(dictionary));
+    expect(contents(TermDictionary.decode(bytes, 'pieces.bin'))).toEqual(contents(dictionary));
+    // Damage anywhere is a checksum mismatch, even where the bytes still parse (a count, a
+    // character of a word) or where they no longer do (the header).
+    for (const at of [20, bytes.length >> 1, bytes.length - 40, bytes.length - 2]) {
+      const damaged = Buffer.from(bytes);
+      damaged[at]! ^= 0x04;
+      const file = join(dir, `damaged-${at}.bin`);
+      writeFileSync(file, damaged);
+      expect(() => TermDictionary.read(file), `byte ${at}`).toThrow(
+        /dictionary damaged-\d+.bin is damaged: checksum mismatch/,
+      );
+    }
+    const cut = join(dir, 'cut.bin');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    expect(() => TermDictionary.read(cut)).toThrow(/dictionary cut.bin is damaged/);
+    expect(DictionaryReader.ofBytes(bytes).checksumHolds()).toBe(true);
+    expect(DictionaryReader.ofBytes(bytes.subarray(0, bytes.length - 1)).checksumHolds()).toBe(
+      false,
+    );
   });
 
   it('refuses a file whose checksum holds but whose counts cannot be', () => {
@@ -191,23 +233,21 @@ describe('TermDictionary', () => {
     expect(() => TermDictionary.decode(fractional.encode(), 'd.bin')).toThrow(/impossible counts/);
     // An arena that does not hold exactly the terms it should: a length running past its end,
     // or fewer terms than counted.
-    const arenaOf = (units: number[], terms: number): Buffer => {
-      const buf = Buffer.alloc(terms * 16 + units.length * 2);
+    const arenaOf = (units: number[], terms: number): DictionaryReader => {
+      const buf = Buffer.alloc(terms * 16 + units.length * 2 + 8);
       const counts = new Float64Array(buf.buffer, buf.byteOffset, terms * 2);
       counts.fill(1);
       new Uint16Array(buf.buffer, buf.byteOffset + terms * 16, units.length).set(units);
-      return buf;
+      return DictionaryReader.ofBytes(buf);
     };
     const the = [3, 0x74, 0x68, 0x65];
     const cat = [3, 0x63, 0x61, 0x74];
-    expect(
-      LanguageTerms.readFrom('en', arenaOf([...the, ...cat], 2), 0, 2, 8).language.term(1),
-    ).toBe('cat');
+    expect(LanguageTerms.readFrom('en', arenaOf([...the, ...cat], 2), 2, 8).term(1)).toBe('cat');
     const overlong = [...the, 9, 0x63, 0x61, 0x74];
-    expect(() => LanguageTerms.readFrom('en', arenaOf(overlong, 2), 0, 2, 8)).toThrow(
+    expect(() => LanguageTerms.readFrom('en', arenaOf(overlong, 2), 2, 8)).toThrow(
       /dictionary en: the terms do not fill their arena/,
     );
-    expect(() => LanguageTerms.readFrom('en', arenaOf([...the, ...cat], 3), 0, 3, 8)).toThrow(
+    expect(() => LanguageTerms.readFrom('en', arenaOf([...the, ...cat], 3), 3, 8)).toThrow(
       /the terms do not fill their arena/,
     );
     // The same term twice.
