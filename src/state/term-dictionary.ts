@@ -70,37 +70,19 @@ function damaged(name: string, what: string): never {
 const CHECK_CHUNK = 1 << 20;
 
 /**
- * A dictionary's bytes read in order, from a file or from memory, straight into the arrays that
- * keep them, with the CRC-32 of everything read so far. Reading a file this way rather than
- * whole spares a copy of it in fresh memory (43 MB for the 1M corpus's state).
+ * A dictionary file's bytes read in order, straight into the arrays that keep them, with the
+ * CRC-32 of everything read so far. Reading the file this way rather than whole spares a copy
+ * of it in fresh memory (43 MB for the 1M corpus's state).
  */
-export class DictionaryReader {
+class DictionaryReader {
   private position = 0;
   private sum = 0;
 
-  private constructor(
+  constructor(
+    private readonly fd: number,
     /** Bytes in all, the checksum included. */
     readonly size: number,
-    private readonly readAt: (into: Uint8Array, at: number) => void,
   ) {}
-
-  static ofBytes(bytes: Uint8Array): DictionaryReader {
-    return new DictionaryReader(bytes.length, (into, at) => {
-      into.set(bytes.subarray(at, at + into.length));
-    });
-  }
-
-  /** The open file `fd` of `size` bytes. */
-  static ofFile(fd: number, size: number): DictionaryReader {
-    return new DictionaryReader(size, (into, at) => {
-      let done = 0;
-      while (done < into.length) {
-        const n = readSync(fd, into, done, into.length - done, at + done);
-        if (n === 0) throw new Error('the file ended while being read');
-        done += n;
-      }
-    });
-  }
 
   /** Where the next byte is read from. */
   get at(): number {
@@ -137,6 +119,15 @@ export class DictionaryReader {
     const tail = Buffer.alloc(4);
     this.readAt(tail, end);
     return tail.readUInt32LE(0) === sum >>> 0;
+  }
+
+  private readAt(into: Uint8Array, at: number): void {
+    let done = 0;
+    while (done < into.length) {
+      const n = readSync(this.fd, into, done, into.length - done, at + done);
+      if (n === 0) throw new Error('the file ended while being read');
+      done += n;
+    }
   }
 }
 
@@ -512,11 +503,6 @@ export class TermDictionary {
     }
   }
 
-  /** The dictionary in `bytes` (a file's contents); errors name the file as `name`. */
-  static decode(bytes: Uint8Array, name: string): TermDictionary {
-    return TermDictionary.readAll(DictionaryReader.ofBytes(bytes), name);
-  }
-
   /** Reads the file at `path`; errors name the file. */
   static read(path: string): TermDictionary {
     const name = basename(path);
@@ -532,7 +518,7 @@ export class TermDictionary {
       throw unreadable(error);
     }
     try {
-      return TermDictionary.readAll(DictionaryReader.ofFile(fd, fstatSync(fd).size), name);
+      return TermDictionary.readAll(new DictionaryReader(fd, fstatSync(fd).size), name);
     } catch (error) {
       throw error instanceof StateCorruptError ? error : unreadable(error);
     } finally {
