@@ -221,7 +221,7 @@ export class CountingTable {
         throw new Error(`term ${id}'s record is not where the table's layout puts it`);
       }
       records[id] = record;
-      record += HEADER + packedInts(heap[record + TAG]! & 0xff);
+      record += HEADER + packedInts(this.length(record));
     }
     if (record !== this.top) throw new Error(`the records end at ${record}, not at ${this.top}`);
     return records;
@@ -232,7 +232,7 @@ export class CountingTable {
    * word, computed again from the record, which is near, rather than found in the slots.
    */
   key(record: number, salt: number): number {
-    return termKey(packedHash(this.heap, record + HEADER, this.heap[record + TAG]! & 0xff), salt);
+    return termKey(packedHash(this.heap, record + HEADER, this.length(record)), salt);
   }
 
   /**
@@ -318,8 +318,8 @@ export class CountingTable {
   /** Orders the words of records `a` and `b` by their UTF-16 code units, as `<` orders strings. */
   compareWords(a: number, b: number): number {
     const heap = this.heap;
-    const aLength = heap[a + TAG]! & 0xff;
-    const bLength = heap[b + TAG]! & 0xff;
+    const aLength = this.length(a);
+    const bLength = this.length(b);
     const common = Math.min(aLength, bLength);
     for (let i = 0; i < common; i++) {
       const d = unitAt(heap, a + HEADER, i) - unitAt(heap, b + HEADER, i);
@@ -334,7 +334,7 @@ export class CountingTable {
    */
   putPrefixed(record: number, out: Uint16Array, at: number): void {
     const heap = this.heap;
-    const length = heap[record + TAG]! & 0xff;
+    const length = this.length(record);
     out[at] = length;
     for (let i = 0; i < length; i++) out[at + 1 + i] = unitAt(heap, record + HEADER, i);
   }
