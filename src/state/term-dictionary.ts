@@ -109,7 +109,7 @@ class DictionaryReader {
   checksumHolds(): boolean {
     if (this.size < 4) return false;
     const end = this.size - 4;
-    const chunk = new Uint8Array(Math.min(CHECK_CHUNK, Math.max(end, 4)));
+    const chunk = new Uint8Array(Math.min(CHECK_CHUNK, end));
     let sum = 0;
     for (let at = 0; at < end; at += chunk.length) {
       const piece = chunk.subarray(0, Math.min(chunk.length, end - at));
