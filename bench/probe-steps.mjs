@@ -35,7 +35,7 @@ const cpu = () => {
   return (user + system) / 1e6;
 };
 const perDoc = (seconds) => (seconds / docs.length) * 1e6;
-const NOOP = { addRange() {}, addHashed() {} };
+const NOOP = { addUnits() {} };
 
 function round() {
   let t = cpu();

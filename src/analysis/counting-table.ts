@@ -11,7 +11,7 @@
  * cf mod 2^32, then its code units packed two to an int32 (the first in the low half; the
  * high half of an odd word's last int32 is zero). A slot holds the record's position, and a
  * word is compared int32 by int32 with the same packing of the word looked up
- * (`packRange`). A table's memory is what a worker hands the merge: nothing is copied out.
+ * (`packUnits`). A table's memory is what a worker hands the merge: nothing is copied out.
  *
  * Equality is exact: the key only picks the slot and rules out most mismatches; the language,
  * length and every code unit are compared.
@@ -25,6 +25,8 @@ import {
   grow,
   MAX_LENGTH,
   ownPages,
+  packedInts,
+  packedUnit,
   READ_AHEAD_BATCH,
   reserved,
   termKey,
@@ -39,36 +41,11 @@ const CF = 3;
 /** Int32s a reservation allows per term: the header and a 16-unit word. */
 const RESERVED_INTS_PER_TERM = HEADER + 8;
 
-/** Int32s of a word of `length` code units, packed. */
-export function packedInts(length: number): number {
-  return (length + 1) >> 1;
-}
-
-/** Code unit `i` of the word packed at `ints[at]` (`packRange`). */
-function unitAt(ints: Int32Array, at: number, i: number): number {
-  return (ints[at + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff;
-}
-
-/** `hashRange` of the word of `length` code units packed at `ints[at]` (`packRange`). */
+/** `hashRange` of the word of `length` code units packed at `ints[at]` (`packUnits`). */
 export function packedHash(ints: Int32Array, at: number, length: number): number {
   let h = FNV_OFFSET;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ unitAt(ints, at, i), FNV_PRIME);
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ packedUnit(ints, at, i), FNV_PRIME);
   return h;
-}
-
-/** Packs `s[start, +length)` into `out` from `at`, as records hold words. */
-export function packRange(
-  s: string,
-  start: number,
-  length: number,
-  out: Int32Array,
-  at: number,
-): void {
-  let i = 0;
-  for (; i + 1 < length; i += 2) {
-    out[at + (i >> 1)] = s.charCodeAt(start + i) | (s.charCodeAt(start + i + 1) << 16);
-  }
-  if (i < length) out[at + (i >> 1)] = s.charCodeAt(start + i);
 }
 
 export class CountingTable {
@@ -98,7 +75,7 @@ export class CountingTable {
   }
 
   /**
-   * The record of the word of `length` code units packed at `packed[at]` (`packRange`), in
+   * The record of the word of `length` code units packed at `packed[at]` (`packUnits`), in
    * language `lang` (an index the caller assigns), whose `termKey` is `key`; a new record, with
    * the next id and zero counts, when the table has not seen it.
    */
@@ -322,7 +299,7 @@ export class CountingTable {
     const bLength = this.length(b);
     const common = Math.min(aLength, bLength);
     for (let i = 0; i < common; i++) {
-      const d = unitAt(heap, a + HEADER, i) - unitAt(heap, b + HEADER, i);
+      const d = packedUnit(heap, a + HEADER, i) - packedUnit(heap, b + HEADER, i);
       if (d !== 0) return d;
     }
     return aLength - bLength;
@@ -336,7 +313,7 @@ export class CountingTable {
     const heap = this.heap;
     const length = this.length(record);
     out[at] = length;
-    for (let i = 0; i < length; i++) out[at + 1 + i] = unitAt(heap, record + HEADER, i);
+    for (let i = 0; i < length; i++) out[at + 1 + i] = packedUnit(heap, record + HEADER, i);
   }
 
   private growSlots(): void {

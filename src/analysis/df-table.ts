@@ -10,7 +10,7 @@
  * global map so that it can re-encode its documents. Pure data structures.
  */
 
-import { CountingTable, packedInts, packRange } from './counting-table.js';
+import { CountingTable } from './counting-table.js';
 import type { EncodedDocuments, WorkerTerms } from './protocol.js';
 import { ByteWriter, getFloat64, getString, getVarint, varintEnd } from './term-ids.js';
 import { type DocumentTerms, grow, languageSalt, prefixedWords, termKey } from './term-table.js';
@@ -104,8 +104,6 @@ export class FullCounter {
   private scratchIds = new Uint32Array(4096);
   private scratchTfs = new Uint32Array(4096);
   private keys = new Int32Array(4096);
-  /** The document's distinct words, packed as `CountingTable` compares them. */
-  private packed = new Int32Array(4096 * 8);
   /** See `CountingTable.touch`. */
   touched = 0;
   /**
@@ -141,27 +139,14 @@ export class FullCounter {
     const tfs = this.scratchTfs;
     const salt = languages.salts[li]!;
     const table = this.table;
-    const { starts, lengths, hashes } = terms;
+    const { packed, packedAt, lengths, hashes } = terms;
     const termTfs = terms.tfs;
     if (k > this.keys.length) this.keys = new Int32Array(k * 2);
     const keys = this.keys;
-    let packedLength = 0;
-    for (let i = 0; i < k; i++) {
-      keys[i] = termKey(hashes[i]!, salt);
-      packedLength += packedInts(lengths[i]!);
-    }
-    if (packedLength > this.packed.length) this.packed = new Int32Array(packedLength * 2);
-    const packed = this.packed;
-    for (let i = 0, at = 0; i < k; i++) {
-      const length = lengths[i]!;
-      packRange(terms.source(i), starts[i]!, length, packed, at);
-      at += packedInts(length);
-    }
+    for (let i = 0; i < k; i++) keys[i] = termKey(hashes[i]!, salt);
     this.touched ^= table.touch(keys, k);
-    for (let i = 0, at = 0; i < k; i++) {
-      const length = lengths[i]!;
-      const record = table.intern(li, keys[i]!, packed, at, length);
-      at += packedInts(length);
+    for (let i = 0; i < k; i++) {
+      const record = table.intern(li, keys[i]!, packed, packedAt[i]!, lengths[i]!);
       const tf = termTfs[i]!;
       table.add(record, 1, tf);
       ids[i] = table.id(record);

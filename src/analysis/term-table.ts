@@ -1,22 +1,25 @@
 /**
  * The counting hot path's hash tables, over typed arrays and without a string per token.
  *
- * The tokeniser reports each word as a range of the document's prepared text
- * (`addRange(s, start, end)`). `DocumentTerms` gathers a document's distinct words with their
- * number of occurrences in a small open-addressing table that stays in cache; only then does
- * each distinct word touch a large table of (language, word) -> id with the document and
- * collection frequencies beside it, a `CountingTable` (counting-table.ts). A word's characters
- * are copied once, when that table first sees it; nothing else allocates per word.
+ * The tokeniser reports each word as a range of the code units of the document's prepared text
+ * (`addUnits(units, start, end, hash)`). `DocumentTerms` gathers a document's distinct words
+ * with their number of occurrences in a small open-addressing table that stays in cache, each
+ * word packed once; only then does each distinct word touch a large table of (language, word)
+ * -> id with the document and collection frequencies beside it, a `CountingTable`
+ * (counting-table.ts), which copies the packed word when it first sees it. Nothing allocates
+ * per word.
  *
  * Equality is always exact: a 32-bit hash only picks the slot and rules out most mismatches,
  * and a candidate is confirmed character by character.
  */
 
-/** Receives words as ranges of a string; the tokeniser's output interface on the hot path. */
-export interface RangeSink {
-  addRange(s: string, start: number, end: number): void;
-  /** `addRange` of a word whose `hashRange` the caller computed while scanning it. */
-  addHashed(s: string, start: number, end: number, hash: number): void;
+/** Receives words as ranges of UTF-16 code units; the tokeniser's output on the hot path. */
+export interface UnitSink {
+  /**
+   * The word `units[start, end)`, whose `hashUnits` is `hash`. The units are the caller's
+   * buffer, overwritten by the next text: a sink copies what it keeps.
+   */
+  addUnits(units: Uint16Array, start: number, end: number, hash: number): void;
 }
 
 /** FNV-1a's 32-bit offset basis and prime: `hashRange` is `h = imul(h ^ unit, FNV_PRIME)`. */
@@ -28,6 +31,40 @@ export function hashRange(s: string, start: number, end: number): number {
   let h = FNV_OFFSET;
   for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h;
+}
+
+/** `hashRange` of the code units `u[start, end)`. */
+export function hashUnits(u: Uint16Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ u[i]!, FNV_PRIME);
+  return h;
+}
+
+/** Int32s of a word of `length` code units, packed (`packUnits`). */
+export function packedInts(length: number): number {
+  return (length + 1) >> 1;
+}
+
+/**
+ * Packs the code units `u[start, +length)` into `out` from `at`, two to an int32, the first in
+ * the low half (the high half of an odd word's last int32 is zero): how `DocumentTerms` and
+ * `CountingTable` hold words, compared an int32 at a time.
+ */
+export function packUnits(
+  u: Uint16Array,
+  start: number,
+  length: number,
+  out: Int32Array,
+  at: number,
+): void {
+  let i = 0;
+  for (; i + 1 < length; i += 2) out[at + (i >> 1)] = u[start + i]! | (u[start + i + 1]! << 16);
+  if (i < length) out[at + (i >> 1)] = u[start + i]!;
+}
+
+/** Code unit `i` of the word packed at `ints[at]` (`packUnits`). */
+export function packedUnit(ints: Int32Array, at: number, i: number): number {
+  return (ints[at + (i >> 1)]! >>> ((i & 1) << 4)) & 0xffff;
 }
 
 /** Int32 elements in a 4 KiB page. */
@@ -92,44 +129,29 @@ export function languageSalt(lang: string): number {
   return mix(hashRange(lang, 0, lang.length) ^ 0x5bd1e995);
 }
 
-function sameRange(a: string, aStart: number, b: string, bStart: number, length: number): boolean {
-  if (a === b && aStart === bStart) return true;
-  for (let i = 0; i < length; i++) {
-    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
-  }
-  return true;
-}
-
 /**
  * One document's distinct words, each with its occurrences (term frequency), in first-seen
- * order. Reused from document to document: `clear()` empties only the slots it used.
+ * order. Each word is copied once, packed (`packUnits`), when first seen: the counting table
+ * compares and stores it in that form. Reused from document to document: `clear()` empties only
+ * the slots it used.
  */
-export class DocumentTerms implements RangeSink {
+export class DocumentTerms implements UnitSink {
   private slots = new Int32Array(1024);
   private mask = 1023;
-  /**
-   * The strings the words were cut from, each once: usually one, the document's prepared text.
-   * A word names its string by index (`sourceOf`), so that adding a word stores no reference.
-   */
-  private sourceList: string[] = [];
-  private lastSource: string | null = null;
-  private lastSourceIndex = -1;
-  /** Index in the strings of the one each distinct word was cut from; see `source`. */
-  sourceOf = new Int32Array(512);
-  starts = new Int32Array(512);
+  /** The distinct words, packed, back to back: word k's from `packedAt[k]`. */
+  packed = new Int32Array(4096);
+  packedAt = new Int32Array(512);
+  private packedTop = 0;
+  /** Length of each distinct word in code units. */
   lengths = new Int32Array(512);
-  /** `hashRange` of each distinct word. */
+  /** `hashUnits` of each distinct word. */
   hashes = new Int32Array(512);
   /** Occurrences of each distinct word, at least 1. */
   tfs = new Uint32Array(512);
   private slotOf = new Int32Array(512);
   size = 0;
 
-  addRange(s: string, start: number, end: number): void {
-    this.addHashed(s, start, end, hashRange(s, start, end));
-  }
-
-  addHashed(s: string, start: number, end: number, h: number): void {
+  addUnits(u: Uint16Array, start: number, end: number, h: number): void {
     const length = end - start;
     const slots = this.slots;
     const mask = this.mask;
@@ -138,11 +160,7 @@ export class DocumentTerms implements RangeSink {
       const entry = slots[slot]!;
       if (entry === 0) break;
       const k = entry - 1;
-      if (
-        this.hashes[k] === h &&
-        this.lengths[k] === length &&
-        sameRange(this.source(k), this.starts[k]!, s, start, length)
-      ) {
+      if (this.hashes[k] === h && this.lengths[k] === length && this.holds(k, u, start, length)) {
         this.tfs[k]!++;
         return;
       }
@@ -152,46 +170,52 @@ export class DocumentTerms implements RangeSink {
     if (k >= this.tfs.length) this.growEntries();
     slots[slot] = k + 1;
     this.slotOf[k] = slot;
-    if (s !== this.lastSource) {
-      this.lastSource = s;
-      this.lastSourceIndex = this.sourceList.length;
-      this.sourceList.push(s);
-    }
-    this.sourceOf[k] = this.lastSourceIndex;
-    this.starts[k] = start;
+    const at = this.packedTop;
+    const ints = packedInts(length);
+    if (at + ints > this.packed.length) this.packed = grow(this.packed, at + ints);
+    packUnits(u, start, length, this.packed, at);
+    this.packedTop = at + ints;
+    this.packedAt[k] = at;
     this.lengths[k] = length;
     this.hashes[k] = h;
     this.tfs[k] = 1;
     if (this.size * 2 > mask) this.growSlots();
   }
 
-  /** The k-th distinct word as its own string. */
-  term(k: number): string {
-    const start = this.starts[k]!;
-    return this.source(k).slice(start, start + this.lengths[k]!);
+  /** Whether the k-th distinct word is `u[start, +length)`, whose length is already known equal. */
+  private holds(k: number, u: Uint16Array, start: number, length: number): boolean {
+    const packed = this.packed;
+    const at = this.packedAt[k]!;
+    let i = 0;
+    for (; i + 1 < length; i += 2) {
+      if (packed[at + (i >> 1)] !== (u[start + i]! | (u[start + i + 1]! << 16))) return false;
+    }
+    return i === length || packed[at + (i >> 1)] === u[start + i];
   }
 
-  /** The string the k-th distinct word was cut from, at `starts[k]`. */
-  source(k: number): string {
-    return this.sourceList[this.sourceOf[k]!]!;
+  /** The k-th distinct word as a string. */
+  term(k: number): string {
+    const at = this.packedAt[k]!;
+    const length = this.lengths[k]!;
+    let word = '';
+    for (let i = 0; i < length; i++) word += String.fromCharCode(packedUnit(this.packed, at, i));
+    return word;
   }
 
   clear(): void {
     const slots = this.slots;
     for (let k = 0; k < this.size; k++) slots[this.slotOf[k]!] = 0;
     this.size = 0;
-    this.sourceList.length = 0;
-    this.lastSource = null;
+    this.packedTop = 0;
   }
 
   private growEntries(): void {
     const size = this.tfs.length * 2;
-    this.starts = grow(this.starts, size);
+    this.packedAt = grow(this.packedAt, size);
     this.lengths = grow(this.lengths, size);
     this.hashes = grow(this.hashes, size);
     this.tfs = grow(this.tfs, size);
     this.slotOf = grow(this.slotOf, size);
-    this.sourceOf = grow(this.sourceOf, size);
   }
 
   private growSlots(): void {
@@ -289,9 +313,32 @@ export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32
   }
   for (let k = 0; k < n; k++) sum += arena[slots[ids[k]! + 1]!]!;
   readAhead.sum = sum;
-  const { starts, lengths } = doc;
+  const { packed, packedAt, lengths } = doc;
   for (let k = 0; k < n; k++) {
-    ids[k] = probeTerm(arena, slots, ids[k]!, doc.source(k), starts[k]!, lengths[k]!);
+    ids[k] = probePacked(arena, slots, ids[k]!, packed, packedAt[k]!, lengths[k]!);
+  }
+}
+
+/** `probeTerm` of a word of `length` code units packed at `packed[at]` (`packUnits`). */
+function probePacked(
+  arena: Uint16Array,
+  slots: Int32Array,
+  slot: number,
+  packed: Int32Array,
+  at: number,
+  length: number,
+): number {
+  const mask = slots.length - 2;
+  for (;;) {
+    const entry = slots[slot]!;
+    if (entry === 0) return -1;
+    const term = slots[slot + 1]!;
+    if (arena[term] === length) {
+      let i = 0;
+      while (i < length && arena[term + 1 + i] === packedUnit(packed, at, i)) i++;
+      if (i === length) return entry - 1;
+    }
+    slot = (slot + 2) & mask;
   }
 }
 

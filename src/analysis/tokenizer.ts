@@ -19,7 +19,7 @@
  */
 
 import { CLASS_RUNS } from './char-classes.js';
-import { FNV_OFFSET, FNV_PRIME, type RangeSink } from './term-table.js';
+import { FNV_OFFSET, FNV_PRIME, hashUnits, type UnitSink } from './term-table.js';
 
 /** Bump whenever any input yields different tokens: published lists record it. */
 export const ANALYZER_VERSION = 'tok-1';
@@ -142,70 +142,130 @@ export interface TermSink {
   add(term: string): unknown;
 }
 
+/**
+ * The text being scanned, as UTF-16 code units: `units[0, unitsLength)`. One buffer, reused from
+ * document to document: a sink copies what it keeps (`UnitSink`). Reading a typed array costs
+ * about half of `charCodeAt` (a string's representation is checked on every call), and the scan,
+ * the per-document table and the counting table all read every word's units.
+ */
+let units = new Uint16Array(1 << 14);
+let unitBytes = Buffer.from(units.buffer);
+let unitsLength = 0;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies `s` into `units`, growing it as needed. */
+function loadUnits(s: string): void {
+  if (s.length > units.length) {
+    let size = units.length;
+    while (size < s.length) size *= 2;
+    units = new Uint16Array(size);
+    unitBytes = Buffer.from(units.buffer);
+  }
+  if (LITTLE_ENDIAN) {
+    unitBytes.write(s, 0, 'utf16le');
+  } else {
+    for (let i = 0; i < s.length; i++) units[i] = s.charCodeAt(i);
+  }
+  unitsLength = s.length;
+}
+
+/** `u[start, end)` as a string. */
+function unitString(u: Uint16Array, start: number, end: number): string {
+  // Words and segmenter pieces are short: one call is faster than a TextDecoder.
+  return String.fromCharCode.apply(null, u.subarray(start, end) as unknown as number[]);
+}
+
+/**
+ * The unit at `i` of the text, or -1 past its end (where the text as a string would give NaN):
+ * the scan reads one unit ahead in a few places, and the buffer holds older texts there.
+ */
+function unitAt(u: Uint16Array, i: number): number {
+  return i < unitsLength ? u[i]! : -1;
+}
+
 /** Class of the character at i, resolving surrogate pairs; width 2 means a pair. */
-function classAt(s: string, i: number, end: number): number {
-  const c = s.charCodeAt(i);
+function classAt(u: Uint16Array, i: number, end: number): number {
+  const c = u[i]!;
   const cls = CLASS[c]!;
   if (cls !== HIGH_SURROGATE) return cls;
-  const low = i + 1 < end ? s.charCodeAt(i + 1) : 0;
+  const low = i + 1 < end ? u[i + 1]! : 0;
   if (low < 0xdc00 || low > 0xdfff) return OTHER;
   return astralClass(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000);
 }
 
-function widthAt(s: string, i: number): number {
-  if (CLASS[s.charCodeAt(i)] !== HIGH_SURROGATE) return 1;
-  const low = s.charCodeAt(i + 1);
+function widthAt(u: Uint16Array, i: number): number {
+  if (CLASS[u[i]!] !== HIGH_SURROGATE) return 1;
+  const low = unitAt(u, i + 1);
   return low >= 0xdc00 && low <= 0xdfff ? 2 : 1;
 }
 
 const NOT_WORD = 1;
 const HAS_APOSTROPHE = 2;
 
-function emit(s: string, start: number, end: number, sink: RangeSink): void {
-  if (end > start && end - start <= MAX_TOKEN_LENGTH) sink.addRange(s, start, end);
+function emit(u: Uint16Array, start: number, end: number, sink: UnitSink): void {
+  if (end > start && end - start <= MAX_TOKEN_LENGTH) {
+    sink.addUnits(u, start, end, hashUnits(u, start, end));
+  }
+}
+
+const EXCEPTION_LENGTHS = [...ELISION_EXCEPTIONS].map((word) => word.length);
+const SHORTEST_EXCEPTION = Math.min(...EXCEPTION_LENGTHS);
+const LONGEST_EXCEPTION = Math.max(...EXCEPTION_LENGTHS);
+
+function isElisionException(u: Uint16Array, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < SHORTEST_EXCEPTION || length > LONGEST_EXCEPTION) return false;
+  return ELISION_EXCEPTIONS.has(unitString(u, start, end));
 }
 
 function emitWithApostrophes(
-  s: string,
+  u: Uint16Array,
   start: number,
   end: number,
   elide: boolean,
-  sink: RangeSink,
+  sink: UnitSink,
 ): void {
-  while (start < end && CLASS[s.charCodeAt(start)] === APOSTROPHE) start++;
-  while (end > start && CLASS[s.charCodeAt(end - 1)] === APOSTROPHE) end--;
-  if (elide && ELISION_EXCEPTIONS.has(s.slice(start, end))) {
-    emit(s, start, end, sink);
+  while (start < end && CLASS[u[start]!] === APOSTROPHE) start++;
+  while (end > start && CLASS[u[end - 1]!] === APOSTROPHE) end--;
+  if (elide && isElisionException(u, start, end)) {
+    emit(u, start, end, sink);
     return;
   }
   let pieceStart = start;
   let i = start;
   while (i < end) {
-    if (CLASS[s.charCodeAt(i)] !== APOSTROPHE) {
+    if (CLASS[u[i]!] !== APOSTROPHE) {
       i++;
       continue;
     }
     let after = i + 1;
-    while (CLASS[s.charCodeAt(after)] === APOSTROPHE) after++;
+    // The word's last unit is not an apostrophe, so this stops before `end`.
+    while (after < end && CLASS[u[after]!] === APOSTROPHE) after++;
     // Two or more in a row are quote marks (wiki ''italics''), never an elision.
     if (after - i > 1) {
-      emit(s, pieceStart, i, sink);
+      emit(u, pieceStart, i, sink);
       pieceStart = after;
     } else if (elide) {
-      emit(s, pieceStart, i + 1, sink);
+      emit(u, pieceStart, i + 1, sink);
       pieceStart = after;
     }
     i = after;
   }
-  emit(s, pieceStart, end, sink);
+  emit(u, pieceStart, end, sink);
 }
 
 /** Scans letters, digits, underscores and apostrophes from start; returns where the run ends. */
-function latinRun(s: string, start: number, end: number, elide: boolean, sink: RangeSink): number {
+function latinRun(
+  u: Uint16Array,
+  start: number,
+  end: number,
+  elide: boolean,
+  sink: UnitSink,
+): number {
   let flags = 0;
   let i = start;
   while (i < end) {
-    const cls = CLASS[s.charCodeAt(i)]!;
+    const cls = CLASS[u[i]!]!;
     if (cls === LETTER) {
       i++;
     } else if (cls === APOSTROPHE) {
@@ -219,12 +279,12 @@ function latinRun(s: string, start: number, end: number, elide: boolean, sink: R
       cls === MIDDOT &&
       i > start &&
       i + 1 < end &&
-      CLASS[s.charCodeAt(i - 1)] === LETTER &&
-      CLASS[s.charCodeAt(i + 1)] === LETTER
+      CLASS[u[i - 1]!] === LETTER &&
+      CLASS[u[i + 1]!] === LETTER
     ) {
       i += 2;
     } else if (cls === HIGH_SURROGATE) {
-      const astral = classAt(s, i, end);
+      const astral = classAt(u, i, end);
       if (astral === LETTER) i += 2;
       else if (astral === DIGIT) {
         flags |= NOT_WORD;
@@ -233,8 +293,8 @@ function latinRun(s: string, start: number, end: number, elide: boolean, sink: R
     } else break;
   }
   if ((flags & NOT_WORD) === 0) {
-    if ((flags & HAS_APOSTROPHE) === 0) emit(s, start, i, sink);
-    else emitWithApostrophes(s, start, i, elide, sink);
+    if ((flags & HAS_APOSTROPHE) === 0) emit(u, start, i, sink);
+    else emitWithApostrophes(u, start, i, elide, sink);
   }
   return i;
 }
@@ -266,10 +326,14 @@ function localeFor(cls: number, hasKana: boolean, lang: string): string {
   }
 }
 
-function emitSegment(segment: Intl.SegmentData, sink: RangeSink): void {
+/** A segmenter's word, copied into units of its own for the sink. */
+const segmentUnits = new Uint16Array(MAX_TOKEN_LENGTH);
+
+function emitSegment(segment: Intl.SegmentData, sink: UnitSink): void {
   const word = segment.segment;
   if (segment.isWordLike === true && word.length <= MAX_TOKEN_LENGTH) {
-    sink.addRange(word, 0, word.length);
+    for (let i = 0; i < word.length; i++) segmentUnits[i] = word.charCodeAt(i);
+    sink.addUnits(segmentUnits, 0, word.length, hashUnits(segmentUnits, 0, word.length));
   }
 }
 
@@ -279,31 +343,37 @@ function emitSegment(segment: Intl.SegmentData, sink: RangeSink): void {
  * the cut are kept and the next piece starts at the first segment that was not; a single
  * segment as long as a whole piece is the only thing ever split.
  */
-function segmentRun(s: string, start: number, end: number, lang: string, sink: RangeSink): number {
-  const first = classAt(s, start, end);
+function segmentRun(
+  u: Uint16Array,
+  start: number,
+  end: number,
+  lang: string,
+  sink: UnitSink,
+): number {
+  const first = classAt(u, start, end);
   const group = first === KANA ? HAN : first;
   let hasKana = first === KANA;
   let runEnd = start;
   while (runEnd < end) {
-    const cls = classAt(s, runEnd, end);
+    const cls = classAt(u, runEnd, end);
     if ((cls === KANA ? HAN : cls) !== group) break;
     if (cls === KANA) hasKana = true;
-    runEnd += widthAt(s, runEnd);
+    runEnd += widthAt(u, runEnd);
   }
   const segmenter = segmenterFor(localeFor(group, hasKana, lang));
   let pieceStart = start;
   while (pieceStart < runEnd) {
     if (runEnd - pieceStart <= SEGMENT_PIECE) {
-      for (const segment of segmenter.segment(s.slice(pieceStart, runEnd))) {
+      for (const segment of segmenter.segment(unitString(u, pieceStart, runEnd))) {
         emitSegment(segment, sink);
       }
       break;
     }
     let pieceEnd = pieceStart + SEGMENT_PIECE;
-    if (widthAt(s, pieceEnd - 1) === 2) pieceEnd--;
+    if (widthAt(u, pieceEnd - 1) === 2) pieceEnd--;
     const keepBefore = pieceEnd - pieceStart - SEGMENT_OVERLAP;
     let restart = 0;
-    const segments = segmenter.segment(s.slice(pieceStart, pieceEnd));
+    const segments = segmenter.segment(unitString(u, pieceStart, pieceEnd));
     for (const segment of segments) {
       if (segment.index + segment.segment.length > keepBefore) {
         restart = segment.index;
@@ -320,41 +390,41 @@ function segmentRun(s: string, start: number, end: number, lang: string, sink: R
   return runEnd;
 }
 
-function scanRange(s: string, start: number, end: number, lang: string, sink: RangeSink): void {
+function scanRange(u: Uint16Array, start: number, end: number, lang: string, sink: UnitSink): void {
   const elide = ELISION_LANGUAGES.has(lang);
   let i = start;
   while (i < end) {
-    const cls = CLASS[s.charCodeAt(i)]!;
+    const cls = CLASS[u[i]!]!;
     if (cls === LETTER) {
       // Fast path for the common word: letters up to a space, punctuation or a spaceless
       // script, which latinRun would end the same way. Anything it treats specially
       // (apostrophe, digit, underscore, middle dot, surrogate) hands the run to latinRun.
-      // The word's hashRange is computed on the way, so that the sink need not read it again.
-      let h = Math.imul(FNV_OFFSET ^ s.charCodeAt(i), FNV_PRIME);
+      // The word's hashUnits is computed on the way, so that the sink need not read it again.
+      let h = Math.imul(FNV_OFFSET ^ u[i]!, FNV_PRIME);
       let j = i + 1;
       let next = SPACE;
       while (j < end) {
-        const c = s.charCodeAt(j);
+        const c = u[j]!;
         next = CLASS[c]!;
         if (next !== LETTER) break;
         h = Math.imul(h ^ c, FNV_PRIME);
         j++;
       }
       if (j === end || next === SPACE || next === OTHER || next >= HAN) {
-        if (j - i <= MAX_TOKEN_LENGTH) sink.addHashed(s, i, j, h);
+        if (j - i <= MAX_TOKEN_LENGTH) sink.addUnits(u, i, j, h);
         i = j;
       } else {
-        i = latinRun(s, i, end, elide, sink);
+        i = latinRun(u, i, end, elide, sink);
       }
     } else if (cls === APOSTROPHE || cls === DIGIT || cls === JOINER) {
-      i = latinRun(s, i, end, elide, sink);
+      i = latinRun(u, i, end, elide, sink);
     } else if (cls >= HAN) {
-      i = segmentRun(s, i, end, lang, sink);
+      i = segmentRun(u, i, end, lang, sink);
     } else if (cls === HIGH_SURROGATE) {
-      const astral = classAt(s, i, end);
-      if (astral >= HAN) i = segmentRun(s, i, end, lang, sink);
-      else if (astral === LETTER || astral === DIGIT) i = latinRun(s, i, end, elide, sink);
-      else i += widthAt(s, i);
+      const astral = classAt(u, i, end);
+      if (astral >= HAN) i = segmentRun(u, i, end, lang, sink);
+      else if (astral === LETTER || astral === DIGIT) i = latinRun(u, i, end, elide, sink);
+      else i += widthAt(u, i);
     } else {
       i++;
     }
@@ -383,8 +453,11 @@ function isLink(chunk: string): boolean {
 
 const LINK_MARKERS = ['://', 'www.', '@'] as const;
 
-/** Scans around URL and e-mail chunks; only texts containing a marker pay for this. */
-function scanSkippingLinks(s: string, lang: string, sink: RangeSink): void {
+/**
+ * Scans around URL and e-mail chunks; only texts containing a marker pay for this. `s` is the
+ * text whose units are `u`.
+ */
+function scanSkippingLinks(s: string, u: Uint16Array, lang: string, sink: UnitSink): void {
   // Next occurrence of each marker, refreshed only once passed, so the search stays linear.
   const next = LINK_MARKERS.map((needle) => s.indexOf(needle));
   let scanned = 0;
@@ -405,12 +478,12 @@ function scanSkippingLinks(s: string, lang: string, sink: RangeSink): void {
     let chunkEnd = marker;
     while (chunkEnd < s.length && CLASS[s.charCodeAt(chunkEnd)] !== SPACE) chunkEnd++;
     if (isLink(s.slice(chunkStart, chunkEnd))) {
-      scanRange(s, scanned, chunkStart, lang, sink);
+      scanRange(u, scanned, chunkStart, lang, sink);
       scanned = chunkEnd;
     }
     from = chunkEnd + 1;
   }
-  scanRange(s, scanned, s.length, lang, sink);
+  scanRange(u, scanned, s.length, lang, sink);
 }
 
 /** Nothing below U+0300 composes or decomposes under NFC, so most Latin text skips it. */
@@ -424,31 +497,30 @@ function prepare(text: string, lang: string): string {
   return s;
 }
 
-function run(text: string, lang: string, sink: RangeSink): void {
+function run(text: string, lang: string, sink: UnitSink): void {
   const s = prepare(text, lang);
+  loadUnits(s);
   if (s.indexOf('://') < 0 && s.indexOf('www.') < 0 && s.indexOf('@') < 0) {
-    scanRange(s, 0, s.length, lang, sink);
+    scanRange(units, 0, s.length, lang, sink);
   } else {
-    scanSkippingLinks(s, lang, sink);
+    scanSkippingLinks(s, units, lang, sink);
   }
 }
 
 /**
  * Reports every word of text to `sink` as a range of the prepared (normalised, lower-cased)
- * text, once per occurrence, without making a string of it: the hot path of counting.
+ * text's code units, once per occurrence, without making a string of it: the hot path of
+ * counting.
  */
-export function addTermRanges(text: string, lang: string, sink: RangeSink): void {
+export function addTermRanges(text: string, lang: string, sink: UnitSink): void {
   run(text, lang, sink);
 }
 
 /** Adds every word of text to out, once per occurrence, as a string of its own. */
 export function addTerms(text: string, lang: string, out: TermSink): void {
   run(text, lang, {
-    addRange(s: string, start: number, end: number): void {
-      out.add(s.slice(start, end));
-    },
-    addHashed(s: string, start: number, end: number): void {
-      out.add(s.slice(start, end));
+    addUnits(u: Uint16Array, start: number, end: number): void {
+      out.add(unitString(u, start, end));
     },
   });
 }

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CountingTable,
-  packedHash,
-  packedInts,
-  packRange,
-} from '../../src/analysis/counting-table.js';
+import { CountingTable, packedHash } from '../../src/analysis/counting-table.js';
 import {
   hashRange,
   languageSalt,
   lengthPrefixed,
+  packedInts,
+  packedUnit,
+  packUnits,
   prefixedWords,
   termKey,
 } from '../../src/analysis/term-table.js';
+
+/** The code units of `s`, as the tokeniser hands words over. */
+function unitsOf(s: string): Uint16Array {
+  return Uint16Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
+}
 
 /** Two words with the same 32-bit FNV-1a hash (as in term-table.test.ts). */
 const COLLIDING = ['gxwjqbe', 'ensbcjc'] as const;
@@ -26,7 +29,7 @@ function intern(
   length = s.length - start,
 ): number {
   const packed = new Int32Array(packedInts(length) + 2).fill(-1);
-  packRange(s, start, length, packed, 1);
+  packUnits(unitsOf(s), start, length, packed, 1);
   return table.intern(lang, key, packed, 1, length);
 }
 
@@ -59,13 +62,17 @@ function countsOf(table: CountingTable): Array<[number, number, number]> {
   ]);
 }
 
-describe('packRange', () => {
+describe('packUnits', () => {
   it('packs two code units to an int32, the first in the low half, and nothing past the word', () => {
     const out = new Int32Array(4).fill(-1);
-    packRange('xabcy', 1, 3, out, 1);
+    packUnits(unitsOf('xabcy'), 1, 3, out, 1);
     expect([...out]).toEqual([-1, (0x62 << 16) | 0x61, 0x63, -1]);
-    packRange('\uffff\u8000', 0, 2, out, 0);
+    expect([packedUnit(out, 1, 0), packedUnit(out, 1, 1), packedUnit(out, 1, 2)]).toEqual([
+      0x61, 0x62, 0x63,
+    ]);
+    packUnits(unitsOf('\uffff\u8000'), 0, 2, out, 0);
     expect(out[0]).toBe((0x8000 << 16) | 0xffff);
+    expect([packedUnit(out, 0, 0), packedUnit(out, 0, 1)]).toEqual([0xffff, 0x8000]);
     expect([packedInts(0), packedInts(1), packedInts(2), packedInts(7)]).toEqual([0, 1, 1, 4]);
   });
 });
@@ -74,7 +81,7 @@ describe('packedHash', () => {
   it('is the hashRange of the packed word, odd and even lengths, surrogates too', () => {
     for (const word of ['', 'a', 'ab', 'straße', '𝔘nicode', COLLIDING[0], 'x'.repeat(255)]) {
       const packed = new Int32Array(packedInts(word.length) + 2).fill(-1);
-      packRange(word, 0, word.length, packed, 1);
+      packUnits(unitsOf(word), 0, word.length, packed, 1);
       expect(packedHash(packed, 1, word.length)).toBe(hashRange(word, 0, word.length));
     }
   });
