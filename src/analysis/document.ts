@@ -149,6 +149,14 @@ export class DocumentValidator {
     this.maxDocumentBytes = rules.maxDocumentBytes;
   }
 
+  /**
+   * Whether a text of `bytes` bytes of UTF-8 is larger than `maxDocumentBytes`: the last check
+   * of `check`, for a caller that decoded the text itself (`PreparedText`).
+   */
+  textTooLarge(bytes: number): boolean {
+    return bytes > this.maxDocumentBytes;
+  }
+
   check(value: unknown): DocumentCheck {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return { ok: false, reason: 'notAnObject', id: null };
@@ -181,10 +189,7 @@ export class DocumentValidator {
     }
     if (present === 0 && !deleted) return { ok: false, reason: 'missingText', id };
     // UTF-8 needs at most three bytes per UTF-16 unit, so short texts skip the exact count.
-    if (
-      text.length * 3 > this.maxDocumentBytes &&
-      Buffer.byteLength(text) > this.maxDocumentBytes
-    ) {
+    if (text.length * 3 > this.maxDocumentBytes && this.textTooLarge(Buffer.byteLength(text))) {
       return { ok: false, reason: 'textTooLarge', id };
     }
     return { ok: true, doc: { id, rawLang: this.getLang(record), text, updatedAtMs, deleted } };

@@ -153,14 +153,16 @@ let unitBytes = Buffer.from(units.buffer);
 let unitsLength = 0;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+function growUnits(need: number): void {
+  let size = units.length;
+  while (size < need) size *= 2;
+  units = new Uint16Array(size);
+  unitBytes = Buffer.from(units.buffer);
+}
+
 /** Copies `s` into `units`, growing it as needed. */
 function loadUnits(s: string): void {
-  if (s.length > units.length) {
-    let size = units.length;
-    while (size < s.length) size *= 2;
-    units = new Uint16Array(size);
-    unitBytes = Buffer.from(units.buffer);
-  }
+  if (s.length > units.length) growUnits(s.length);
   if (LITTLE_ENDIAN) {
     unitBytes.write(s, 0, 'utf16le');
   } else {
@@ -489,6 +491,7 @@ function scanSkippingLinks(s: string, u: Uint16Array, lang: string, sink: UnitSi
 /** Nothing below U+0300 composes or decomposes under NFC, so most Latin text skips it. */
 const MAY_NEED_NFC = /[^\u0000-\u02ff]/;
 
+/** What the tokeniser scans of a text: NFC, lower case, one apostrophe, no soft hyphens. */
 function prepare(text: string, lang: string): string {
   let s = MAY_NEED_NFC.test(text) ? text.normalize('NFC') : text;
   s = lang === 'tr' || lang === 'az' ? s.toLocaleLowerCase('tr') : s.toLowerCase();
@@ -505,6 +508,199 @@ function run(text: string, lang: string, sink: UnitSink): void {
   } else {
     scanSkippingLinks(s, units, lang, sink);
   }
+}
+
+/**
+ * Texts decoded straight from their UTF-8 bytes (`prepareJsonText`) are those whose every
+ * character takes one or two bytes of UTF-8 (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic
+ * and a few more) or lies in General Punctuation: for them
+ * the tables below say what `prepare` makes of each one alone. Anything else goes through
+ * `prepare`.
+ */
+const DIRECT_LIMIT = 0x800;
+const PUNCTUATION_START = 0x2000;
+const PUNCTUATION_END = 0x2070;
+/** In the tables below: the character must go through `prepare`. */
+const NEEDS_PREPARE = -1;
+/** In the tables below: `prepare` removes the character (the soft hyphen). */
+const REMOVED = -2;
+const MARK = /\p{M}/u;
+
+/**
+ * What `prepare` makes of the character `c` in a text for any language but Turkish and
+ * Azerbaijani, when that does not depend on its neighbours: its lower case, one code unit, with
+ * the apostrophes rewritten. `NEEDS_PREPARE` for a character that NFC could change or combine
+ * (a mark, or one with a different normal form), for the capital sigma (its lower case depends
+ * on what follows) and for one whose lower case is not one code unit (`İ`). A text made only of
+ * characters with neither property is its own NFC, so it is prepared character by character.
+ */
+function directUnit(c: number): number {
+  if (c === 0x00ad) return REMOVED;
+  if (c === 0x2019 || c === 0x02bc) return 0x27;
+  if (c === 0x03a3) return NEEDS_PREPARE;
+  const ch = String.fromCharCode(c);
+  if (c >= 0x300 && (MARK.test(ch) || ch.normalize('NFC') !== ch)) return NEEDS_PREPARE;
+  const lower = ch.toLowerCase();
+  return lower.length === 1 ? lower.charCodeAt(0) : NEEDS_PREPARE;
+}
+
+const DIRECT = Int32Array.from({ length: DIRECT_LIMIT }, (_, c) => directUnit(c));
+/**
+ * 1 for the bytes `prepareJsonText` copies without a second look: printable ASCII but the
+ * quote, the backslash and the last units of the link markers (`/`, `.`, `@`).
+ */
+const PLAIN = Uint8Array.from({ length: 256 }, (_, b) =>
+  b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c && b !== 0x2f && b !== 0x2e && b !== 0x40
+    ? 1
+    : 0,
+);
+const DIRECT_PUNCTUATION = Int32Array.from(
+  { length: PUNCTUATION_END - PUNCTUATION_START },
+  (_, k) => directUnit(PUNCTUATION_START + k),
+);
+
+/**
+ * After `prepareJsonText` succeeds: where its literal ends (past the closing quote), how many
+ * bytes of UTF-8 the text it decoded takes, and whether the prepared text holds a link marker
+ * (`://`, `www.`, `@`). Module state, like `varintEnd`, to save an object per document.
+ */
+export let preparedEnd = 0;
+export let preparedBytes = 0;
+export let preparedLinks = false;
+
+/** Bytes of UTF-8 that encode the (non-surrogate) code unit `c`. */
+function utf8Length(c: number): number {
+  return c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+}
+
+/** The value of four hexadecimal digits at `bytes[at]`, or -1. */
+function hex4(bytes: Uint8Array, at: number): number {
+  let value = 0;
+  for (let i = at; i < at + 4; i++) {
+    const b = bytes[i]!;
+    const digit =
+      b >= 0x30 && b <= 0x39
+        ? b - 0x30
+        : (b | 0x20) >= 0x61 && (b | 0x20) <= 0x66
+          ? (b | 0x20) - 0x57
+          : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/**
+ * Decodes the JSON string literal that starts at `bytes[at]` (just past its opening quote; the
+ * bytes up to `end` are valid UTF-8) straight into the text `prepare` would make of it for any
+ * language but Turkish and Azerbaijani, in the units `addPreparedTermRanges` scans, without a
+ * string: decoding, parsing, normalising and lower-casing a document's text as strings cost
+ * about as much as tokenising it. Returns the number of units, the literal's end and the text's
+ * size in `preparedEnd` and `preparedBytes`; or -1 when the text has a character `directUnit`
+ * leaves to `prepare` (or one above U+FFFF), an escape of a surrogate, or is not a valid JSON
+ * string before `end`: the caller then parses the line and prepares the text as a string.
+ */
+export function prepareJsonText(bytes: Uint8Array, at: number, end: number): number {
+  if (end - at > units.length) growUnits(end - at);
+  const u = units;
+  let n = 0;
+  // Bytes of escapes beyond the UTF-8 of the characters they stand for.
+  let escaped = 0;
+  let links = false;
+  let i = at;
+  for (;;) {
+    // Most bytes are plain ASCII, prepared by DIRECT alone.
+    let b = bytes[i]!;
+    while (PLAIN[b] === 1 && i < end) {
+      u[n++] = DIRECT[b]!;
+      b = bytes[++i]!;
+    }
+    // Then two-byte characters (Latin accents, Greek, Cyrillic), prepared by DIRECT alone.
+    while (b >= 0xc2 && b < 0xe0 && i < end) {
+      const p = DIRECT[((b & 0x1f) << 6) | (bytes[i + 1]! & 0x3f)]!;
+      i += 2;
+      if (p >= 0) u[n++] = p;
+      else if (p !== REMOVED) return -1;
+      b = bytes[i]!;
+    }
+    if (i >= end) return -1;
+    if (PLAIN[b] === 1) continue;
+    let c: number;
+    if (b === 0x22) {
+      preparedEnd = i + 1;
+      preparedBytes = i - at - escaped;
+      preparedLinks = links;
+      return n;
+    }
+    if (b === 0x5c) {
+      const e = bytes[i + 1];
+      if (e === 0x6e) c = 0x0a;
+      else if (e === 0x22 || e === 0x5c || e === 0x2f) c = e;
+      else if (e === 0x74) c = 0x09;
+      else if (e === 0x72) c = 0x0d;
+      else if (e === 0x62) c = 0x08;
+      else if (e === 0x66) c = 0x0c;
+      else if (e === 0x75 && i + 6 <= end) {
+        c = hex4(bytes, i + 2);
+        if (c < 0 || (c >= 0xd800 && c < 0xe000)) return -1;
+        i += 4;
+        escaped += 4;
+      } else return -1;
+      i += 2;
+      escaped += 2 - utf8Length(c);
+    } else if (b < 0x80) {
+      // A raw control character is not allowed in a JSON string.
+      if (b < 0x20) return -1;
+      c = b;
+      i++;
+    } else if (b < 0xe0) {
+      c = ((b & 0x1f) << 6) | (bytes[i + 1]! & 0x3f);
+      i += 2;
+    } else if (b < 0xf0) {
+      c = ((b & 0x0f) << 12) | ((bytes[i + 1]! & 0x3f) << 6) | (bytes[i + 2]! & 0x3f);
+      i += 3;
+    } else {
+      return -1;
+    }
+    const p =
+      c < DIRECT_LIMIT
+        ? DIRECT[c]!
+        : c >= PUNCTUATION_START && c < PUNCTUATION_END
+          ? DIRECT_PUNCTUATION[c - PUNCTUATION_START]!
+          : NEEDS_PREPARE;
+    if (p < 0) {
+      if (p === REMOVED) continue;
+      return -1;
+    }
+    u[n++] = p;
+    // The markers `run` looks for, found as their last unit is written.
+    if (p === 0x40) links = true;
+    else if (p === 0x2f) links ||= n >= 3 && u[n - 2] === 0x2f && u[n - 3] === 0x3a;
+    else if (p === 0x2e) {
+      links ||= n >= 4 && u[n - 2] === 0x77 && u[n - 3] === 0x77 && u[n - 4] === 0x77;
+    }
+  }
+}
+
+/**
+ * `addTermRanges` of the text the last `prepareJsonText` decoded, `length` units with link
+ * markers when `links` (its `preparedLinks`), for a language other than Turkish and
+ * Azerbaijani. Nothing else may use the tokeniser in between.
+ */
+export function addPreparedTermRanges(
+  length: number,
+  links: boolean,
+  lang: string,
+  sink: UnitSink,
+): void {
+  unitsLength = length;
+  if (!links) scanRange(units, 0, length, lang, sink);
+  else scanSkippingLinks(unitBytes.toString('utf16le', 0, 2 * length), units, lang, sink);
+}
+
+/** Whether `prepareJsonText` prepares texts as `prepare` does for `lang`. */
+export function preparesDirectly(lang: string): boolean {
+  return lang !== 'tr' && lang !== 'az';
 }
 
 /**

@@ -29,7 +29,13 @@ import type {
 import { sortTermCounts } from '../analysis/term-ids.js';
 import { DocumentTerms, type SharedTerms, sharedTermIds } from '../analysis/term-table.js';
 import { TimePrefilter } from '../analysis/time-prefilter.js';
-import { addTermRanges, languageVariants, normalizeLanguage } from '../analysis/tokenizer.js';
+import {
+  addPreparedTermRanges,
+  addTermRanges,
+  languageVariants,
+  normalizeLanguage,
+  preparesDirectly,
+} from '../analysis/tokenizer.js';
 import { ReadBuffer, readLineRange } from '../corpus/ndjson-range.js';
 import { FileRecordBlocks } from '../state/record-spill.js';
 
@@ -54,6 +60,19 @@ interface Configured {
   readonly detector: Awaited<ReturnType<typeof loadDetector>> | null;
   /** Most lines of a corpus file are unchanged since the last run: their timestamp read unparsed. */
   readonly prefilter: TimePrefilter | null;
+  /** The text member's name in UTF-8, when its text can be prepared from the line's bytes. */
+  readonly textKey: Uint8Array | undefined;
+}
+
+/**
+ * The name of the one text field, as the bytes a line holds it in, when `scanChunk` can prepare
+ * its text straight from them: a single top-level field whose name JSON writes unescaped.
+ */
+function directTextKey(fields: WorkerSettings['fields']): Uint8Array | undefined {
+  if (fields.text.length !== 1) return undefined;
+  const name = fields.text[0]!;
+  if (name.includes('.') || JSON.stringify(name) !== `"${name}"`) return undefined;
+  return Buffer.from(name, 'utf8');
 }
 
 let configured: Configured | null = null;
@@ -79,6 +98,7 @@ async function configure(settings: WorkerSettings): Promise<null> {
       settings.mode === 'delta' && TimePrefilter.usable(settings.fields.updatedAt)
         ? new TimePrefilter(settings.fields.updatedAt)
         : null,
+    textKey: directTextKey(settings.fields),
   };
   return null;
 }
@@ -166,7 +186,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     // The first occurrence of each reason is enough to find the rest.
     if (seen === 0) samples.push({ line, reason, id });
   };
-  const { settings, validator, counter, variants, detector, prefilter } = current();
+  const { settings, validator, counter, variants, detector, prefilter, textKey } = current();
   const delta = settings.mode === 'delta';
   const windowStart = settings.windowStartMs ?? Number.NEGATIVE_INFINITY;
 
@@ -192,6 +212,11 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
       return;
     }
     const doc = check.doc;
+    const prepared = value.prepared;
+    if (prepared !== undefined && validator.textTooLarge(prepared.bytes)) {
+      reject('textTooLarge', line, doc.id);
+      return;
+    }
     if (doc.updatedAtMs >= settings.windowEndMs) {
       outsideWindow++;
       return;
@@ -218,14 +243,20 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
     }
     if (language.problem !== null) {
       reject(language.problem === 'missing' ? 'missingLanguage' : 'invalidLanguage', line, doc.id);
-      const detected = detector?.detect(doc.text) ?? null;
+      const detected = detector?.detect(prepared?.text() ?? doc.text) ?? null;
       if (detected !== null) {
         language = { lang: detected, problem: null };
         languagesDetected++;
       }
     }
     terms.clear();
-    addTermRanges(doc.text, language.lang, terms);
+    if (prepared === undefined) {
+      addTermRanges(doc.text, language.lang, terms);
+    } else if (preparesDirectly(language.lang)) {
+      addPreparedTermRanges(prepared.length, prepared.links, language.lang, terms);
+    } else {
+      addTermRanges(prepared.text(), language.lang, terms);
+    }
     counted++;
     if (delta) {
       changes.push(changedDocument(doc.id, language.lang, doc.updatedAtMs));
@@ -240,7 +271,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
       readBuffer,
       (block) => {
         const before = lines;
-        lines += scanChunk(block, (line, value) => onDocument(before + line, value), skip);
+        lines += scanChunk(block, (line, value) => onDocument(before + line, value), skip, textKey);
       },
       () => {
         lines++;
@@ -250,7 +281,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
   } else if (task.format === 'bson') {
     lines = scanBsonChunk(task.chunk, onDocument);
   } else {
-    lines = scanChunk(task.chunk, onDocument, skip);
+    lines = scanChunk(task.chunk, onDocument, skip, textKey);
   }
   return {
     kind: 'analyze',
