@@ -237,13 +237,19 @@ export class FullCounter {
         const ids = this.scratchIds;
         const tfs = this.scratchTfs;
         for (let i = 0; i < count; i++) {
-          const value = getVarint(bytes, pos);
-          pos = varintEnd;
-          const local = Math.floor(value / 2);
+          // Most values take one byte: read those here rather than through getVarint.
+          let value = bytes[pos]!;
+          if (value < 0x80) {
+            pos++;
+          } else {
+            value = getVarint(bytes, pos);
+            pos = varintEnd;
+          }
+          const local = value >>> 1;
           const global = map[local];
           if (global === undefined) throw new Error(`no global id for local term ${local}`);
           ids[i] = global;
-          if (value % 2 === 1) {
+          if ((value & 1) === 1) {
             tfs[i] = getVarint(bytes, pos) + 2;
             pos = varintEnd;
           } else {

@@ -208,7 +208,9 @@ export class ByteWriter {
       const tf = tfs[key & mask]!;
       const value = (id - previous - 1) * 2;
       if (value < 0) throw new RangeError(`term id ${id} occurs twice`);
-      at = putTermCount(buf, at, value, tf);
+      // Most terms are a small gap occurring once: one byte.
+      if (tf === 1 && value < 0x80) buf[at++] = value;
+      else at = putTermCount(buf, at, value, tf);
       previous = id;
     }
     this.length = at;
