@@ -601,6 +601,18 @@ function hex4(bytes: Uint8Array, at: number): number {
  * string before `end`: the caller then parses the line and prepares the text as a string.
  */
 export function prepareJsonText(bytes: Uint8Array, at: number, end: number): number {
+  return prepareBytes(bytes, at, end, true);
+}
+
+/**
+ * `prepareJsonText` of the text that is the valid UTF-8 `bytes[at, end)` as it is (a BSON
+ * string's bytes), without escapes: the text ends at `end`.
+ */
+export function prepareUtf8Text(bytes: Uint8Array, at: number, end: number): number {
+  return prepareBytes(bytes, at, end, false);
+}
+
+function prepareBytes(bytes: Uint8Array, at: number, end: number, json: boolean): number {
   if (end - at > units.length) growUnits(end - at);
   const u = units;
   let n = 0;
@@ -623,16 +635,24 @@ export function prepareJsonText(bytes: Uint8Array, at: number, end: number): num
       else if (p !== REMOVED) return -1;
       b = bytes[i]!;
     }
-    if (i >= end) return -1;
+    if (i >= end) {
+      if (json) return -1;
+      preparedEnd = end;
+      preparedBytes = end - at;
+      preparedLinks = links;
+      return n;
+    }
     if (PLAIN[b] === 1) continue;
     let c: number;
-    if (b === 0x22) {
+    if (!json && b < 0x80) {
+      c = b;
+      i++;
+    } else if (b === 0x22) {
       preparedEnd = i + 1;
       preparedBytes = i - at - escaped;
       preparedLinks = links;
       return n;
-    }
-    if (b === 0x5c) {
+    } else if (b === 0x5c) {
       const e = bytes[i + 1];
       if (e === 0x6e) c = 0x0a;
       else if (e === 0x22 || e === 0x5c || e === 0x2f) c = e;

@@ -65,8 +65,9 @@ interface Configured {
 }
 
 /**
- * The name of the one text field, as the bytes a line holds it in, when `scanChunk` can prepare
- * its text straight from them: a single top-level field whose name JSON writes unescaped.
+ * The name of the one text field, as the bytes a line or a BSON document holds it in, when
+ * `scanChunk` and `scanBsonChunk` can prepare its text straight from them: a single top-level
+ * field whose name JSON writes unescaped.
  */
 function directTextKey(fields: WorkerSettings['fields']): Uint8Array | undefined {
   if (fields.text.length !== 1) return undefined;
@@ -279,7 +280,7 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
       },
     );
   } else if (task.format === 'bson') {
-    lines = scanBsonChunk(task.chunk, onDocument);
+    lines = scanBsonChunk(task.chunk, onDocument, textKey);
   } else {
     lines = scanChunk(task.chunk, onDocument, skip, textKey);
   }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { ObjectId, serialize } from 'bson';
 import { describe, expect, it } from 'vitest';
+import { scanBsonChunk } from '../../src/analysis/bson-chunk.js';
 import { type LineValue, scanChunk } from '../../src/analysis/chunk-lines.js';
 import type { UnitSink } from '../../src/analysis/term-table.js';
 import {
@@ -276,5 +278,89 @@ describe('scanChunk with a text key', () => {
       key,
     );
     expect(prepared).toBe(7);
+  });
+});
+
+describe('scanBsonChunk with a text key', () => {
+  const key = Buffer.from('text');
+
+  function outcomes(docs: Uint8Array[], textKey?: Uint8Array): Array<[number, unknown]> {
+    const out: Array<[number, unknown]> = [];
+    const chunk = new Uint8Array(Buffer.concat(docs));
+    scanBsonChunk(
+      chunk,
+      (index, value) => {
+        if (typeof value === 'string' || value.prepared === undefined) {
+          out.push([index, value]);
+          return;
+        }
+        const { prepared } = value;
+        const parsed = value.parsed as Record<string, unknown>;
+        expect(parsed.text).toBe('');
+        const text = prepared.text();
+        const words = collect((sink) =>
+          addPreparedTermRanges(prepared.length, prepared.links, 'fr', sink),
+        );
+        expect(words).toEqual(viaString(text, 'fr'));
+        expect(prepared.bytes).toBe(Buffer.byteLength(text));
+        out.push([index, { parsed: { ...parsed, text } }]);
+      },
+      textKey,
+    );
+    return out;
+  }
+
+  /** A BSON document with a string element `name` whose bytes are `value`, as given. */
+  function rawString(name: string, value: Buffer): Uint8Array {
+    const element = Buffer.concat([
+      Buffer.from([0x02]),
+      Buffer.from(`${name}\0`, 'latin1'),
+      Buffer.from(Int32Array.of(value.length + 1).buffer),
+      value,
+      Buffer.from([0]),
+    ]);
+    const size = 4 + element.length + 1;
+    return new Uint8Array(
+      Buffer.concat([Buffer.from(Int32Array.of(size).buffer), element, Buffer.from([0])]),
+    );
+  }
+
+  it('gives every document the outcome a whole deserialisation gives, prepared or not', () => {
+    const at = new Date('2026-11-29T10:00:00.000Z');
+    const docs = [
+      serialize({
+        _id: new ObjectId('64b7f0c2a1b2c3d4e5f60718'),
+        lang: 'fr',
+        text: "L'Homme\nva à Paris.",
+        updatedAt: at,
+      }),
+      serialize({
+        meta: { text: 'nested', list: [1, 'two', { three: 3 }], n: 1.5, big: 2n ** 40n },
+        flag: true,
+        none: null,
+        bin: new Uint8Array([1, 2, 3]),
+        text: 'Привет, мир! Ça va? E-mail: me@example.com, www.example.org',
+        updatedAt: at,
+      }),
+      serialize({ _id: 'c', text: 5, updatedAt: at }),
+      serialize({ _id: 'd', body: 'no text', updatedAt: at }),
+      serialize({ _id: 'e', text: 'ΟΔΟΣ Cafe\u0301', updatedAt: at }),
+      serialize({ _id: 'f', re: /x/g, text: 'after a regular expression', updatedAt: at }),
+      serialize({ _id: 'g', text: '', updatedAt: at }),
+      rawString('text', Buffer.from([0x61, 0xff, 0x62])),
+      rawString('text', Buffer.from('soft\u00adhyphen and tab\there', 'utf8')),
+    ];
+    const withKey = outcomes(docs, key);
+    expect(withKey).toEqual(outcomes(docs));
+    let prepared = 0;
+    scanBsonChunk(
+      new Uint8Array(Buffer.concat(docs)),
+      (_index, value) => {
+        if (typeof value !== 'string' && value.prepared !== undefined) prepared++;
+      },
+      key,
+    );
+    // The first two, the empty text and the tab and soft hyphen.
+    expect(prepared).toBe(4);
   });
 });
