@@ -262,6 +262,58 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
   });
 });
 
+describe('analyzeCorpus, texts prepared from the bytes of their lines', () => {
+  it('counts what the string path counts, Turkish, escapes and scripts it leaves alone included', async () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const docs = [
+      { _id: 'a', lang: 'fr', text: "L'Homme va à Paris, l'été. Ça va ?" },
+      { _id: 'b', lang: 'tr', text: 'ILIK Istanbul ılık' },
+      { _id: 'b2', lang: 'tr', text: 'İSTANBUL' },
+      { _id: 'c', lang: 'ru', text: 'Привет, МИР! «Мир» и мир.' },
+      { _id: 'd', lang: 'el', text: 'ΟΔΟΣ οδός Cafe\u0301 café' },
+      { _id: 'e', lang: 'en', text: 'a "quoted" \\ line\nwith\ttabs www.example.org me@x.io' },
+      { _id: 'f', lang: 'de', text: 'Straße STRASSE Soft\u00adhyphen' },
+      { _id: 'g', lang: 'ja', text: '日本語のテキストです' },
+    ];
+    const lines = docs.map((d) => JSON.stringify({ ...d, updatedAt: at }));
+    // An escaped member name and an escaped text: the whole-line path, and the direct one.
+    lines.push(`{"_id":"h","lang":"en","te\\u0078t":"Escaped name","updatedAt":"${at}"}`);
+    lines.push(`{"_id":"i","lang":"en","text":"\\u0048ello \\u00e9t\\u00C9","updatedAt":"${at}"}`);
+    const file = join(dir, 'prepared.ndjson');
+    await writeFile(file, lines.join('\n'));
+    const analyse = async (text: string[]) => {
+      const ranked: RankedLanguage[] = [];
+      const base = fullSettings({ keepRecords: false });
+      const { stats } = await pool.analyzeCorpus({
+        input: { kind: 'file', path: file },
+        settings: { ...base, fields: { ...base.fields, text } },
+        workers: 2,
+        chunkBytes: 4096,
+        signal: new AbortController().signal,
+        onRanked: (language) => {
+          ranked.push(language);
+        },
+      });
+      const counts = ranked.map((language) => [
+        language.lang,
+        language.n,
+        Object.fromEntries(rankedTerms(language).map((term, id) => [term, language.df[id]])),
+      ]);
+      return { stats, counts };
+    };
+    // One text field: lines are prepared from their bytes. Two (the second never present):
+    // every line is parsed whole and its text prepared as a string.
+    const direct = await analyse(['text']);
+    const whole = await analyse(['text', 'absent']);
+    expect(direct).toEqual(whole);
+    expect(direct.stats.counted).toBe(10);
+    const byLang = new Map(direct.counts.map(([lang, , terms]) => [lang, terms]));
+    // Turkish lower case: I is ı, İ is i (each word's document frequency).
+    expect(byLang.get('tr')).toEqual({ ılık: 1, istanbul: 1, ıstanbul: 1 });
+    expect(byLang.get('en')).toMatchObject({ hello: 1, été: 1, quoted: 1 });
+  });
+});
+
 describe('analyzeCorpus, a delta over a file in ranges', () => {
   // Documents 0..DOCS-1 of the shared corpus are at 2026-01-01 + i ms: those from FROM on changed.
   const FROM = 2400;
