@@ -532,7 +532,8 @@ const MARK = /\p{M}/u;
  * the apostrophes rewritten. `NEEDS_PREPARE` for a character that NFC could change or combine
  * (a mark, or one with a different normal form), for the capital sigma (its lower case depends
  * on what follows) and for one whose lower case is not one code unit (`İ`). A text made only of
- * characters with neither property is its own NFC, so it is prepared character by character.
+ * characters this prepares is its own NFC (no mark to compose or reorder, no character NFC
+ * replaces), so it is prepared character by character.
  */
 function directUnit(c: number): number {
   if (c === 0x00ad) return REMOVED;
