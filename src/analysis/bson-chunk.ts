@@ -91,8 +91,9 @@ function int32(bytes: Uint8Array, at: number): number {
 
 /**
  * Where the value of an element of BSON type `type` that starts at `at` ends, or -1 for a type
- * this does not walk or a value that would not end by `end`. Only the extent is found:
- * `deserialize` checks the value afterwards.
+ * this does not walk or a value whose size the format rules out (negative, too small, not
+ * ending in its zero, past `end`): the walk then finds the elements `deserialize` would, or
+ * gives up. Only the extent is found: `deserialize` checks the value afterwards.
  */
 function valueEnd(bytes: Uint8Array, type: number, at: number, end: number): number {
   let to: number;
@@ -121,23 +122,39 @@ function valueEnd(bytes: Uint8Array, type: number, at: number, end: number): num
     case 0x7f: // max key
       to = at;
       break;
-    case 0x02: // string
-    case 0x0d: // JavaScript code
-    case 0x0e: // symbol
-      to = at + 4 + int32(bytes, at);
+    // String, JavaScript code, symbol: a size (at least 1, the terminating zero), the bytes,
+    // the zero.
+    case 0x02:
+    case 0x0d:
+    case 0x0e: {
+      const size = int32(bytes, at);
+      if (size < 1) return -1;
+      to = at + 4 + size;
+      if (to > end || bytes[to - 1] !== 0) return -1;
       break;
-    case 0x03: // document
-    case 0x04: // array
-    case 0x0f: // code with scope
-      to = at + int32(bytes, at);
+    }
+    // Document, array, code with scope: a size (at least its own four bytes and the terminating
+    // zero), ending in the zero.
+    case 0x03:
+    case 0x04:
+    case 0x0f: {
+      const size = int32(bytes, at);
+      if (size < 5) return -1;
+      to = at + size;
+      if (to > end || bytes[to - 1] !== 0) return -1;
       break;
-    case 0x05: // binary
-      to = at + 5 + int32(bytes, at);
+    }
+    // Binary: a size, a subtype, the bytes.
+    case 0x05: {
+      const size = int32(bytes, at);
+      if (size < 0) return -1;
+      to = at + 5 + size;
       break;
+    }
     default:
       return -1;
   }
-  return to >= at && to <= end ? to : -1;
+  return to <= end ? to : -1;
 }
 
 /** The BSON document `bytes` with the string value at `[valueStart, valueEnd)` made empty. */
@@ -176,7 +193,6 @@ function preparedDocument(bytes: Uint8Array, key: Uint8Array): LineValue | null 
       if (type !== 0x02 || textStart >= 0) return null;
       textStart = at + 4;
       textEnd = to - 1;
-      if (textEnd < textStart || bytes[textEnd] !== 0) return null;
       if (!isUtf8(bytes.subarray(textStart, textEnd))) return null;
       length = prepareUtf8Text(bytes, textStart, textEnd);
       if (length < 0) return null;

@@ -363,4 +363,27 @@ describe('scanBsonChunk with a text key', () => {
     // The first two, the empty text and the tab and soft hyphen.
     expect(prepared).toBe(4);
   });
+
+  it('gives a damaged document the outcome a whole deserialisation gives, byte by byte', () => {
+    const at = new Date('2026-11-29T10:00:00.000Z');
+    const original = Buffer.from(
+      serialize({
+        _id: 'x',
+        meta: { a: [1, 'b'], c: 2.5 },
+        lang: 'fr',
+        text: 'Le chat dort.',
+        n: 7,
+        updatedAt: at,
+      }),
+    );
+    const random = prng(5);
+    for (let round = 0; round < 400; round++) {
+      const damaged = Buffer.from(original);
+      const at = Math.floor(random() * damaged.length);
+      damaged[at] = round < damaged.length ? (damaged[at]! + 1) & 0xff : Math.floor(random() * 256);
+      expect(outcomes([new Uint8Array(damaged)], key), `byte ${at}`).toEqual(
+        outcomes([new Uint8Array(damaged)]),
+      );
+    }
+  });
 });
