@@ -547,13 +547,14 @@ function directUnit(c: number): number {
 
 const DIRECT = Int32Array.from({ length: DIRECT_LIMIT }, (_, c) => directUnit(c));
 /**
- * 1 for the bytes `prepareJsonText` copies without a second look: printable ASCII but the
- * quote, the backslash and the last units of the link markers (`/`, `.`, `@`).
+ * The prepared unit of each byte `prepareJsonText` copies without a second look, -1 for the
+ * others: printable ASCII but the quote, the backslash and the last units of the link markers
+ * (`/`, `.`, `@`).
  */
-const PLAIN = Uint8Array.from({ length: 256 }, (_, b) =>
+const PLAIN = Int16Array.from({ length: 256 }, (_, b) =>
   b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c && b !== 0x2f && b !== 0x2e && b !== 0x40
-    ? 1
-    : 0,
+    ? DIRECT[b]!
+    : -1,
 );
 const DIRECT_PUNCTUATION = Int32Array.from(
   { length: PUNCTUATION_END - PUNCTUATION_START },
@@ -622,11 +623,13 @@ function prepareBytes(bytes: Uint8Array, at: number, end: number, json: boolean)
   let links = false;
   let i = at;
   for (;;) {
-    // Most bytes are plain ASCII, prepared by DIRECT alone.
+    // Most bytes are plain ASCII: PLAIN gives their prepared unit.
     let b = bytes[i]!;
-    while (PLAIN[b] === 1 && i < end) {
-      u[n++] = DIRECT[b]!;
+    let plain = PLAIN[b]!;
+    while (plain >= 0 && i < end) {
+      u[n++] = plain;
       b = bytes[++i]!;
+      plain = PLAIN[b]!;
     }
     // Then two-byte characters (Latin accents, Greek, Cyrillic), prepared by DIRECT alone.
     while (b >= 0xc2 && b < 0xe0 && i < end) {
@@ -643,7 +646,7 @@ function prepareBytes(bytes: Uint8Array, at: number, end: number, json: boolean)
       preparedLinks = links;
       return n;
     }
-    if (PLAIN[b] === 1) continue;
+    if (PLAIN[b]! >= 0) continue;
     let c: number;
     if (!json && b < 0x80) {
       c = b;
