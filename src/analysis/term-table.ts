@@ -252,12 +252,38 @@ export function firstSlot(slots: Int32Array, hash: number): number {
 }
 
 /**
- * The id of the word `s[start, start + length)` in a table of pairs (id + 1, arena offset) over
- * length-prefixed terms in `arena`, probing from `slot`; -1 when it is not there. Exact: a
- * candidate is compared character by character. The lookup of `SharedTerms` and of the state's
- * own dictionary.
+ * The id of the word of `length` code units packed at `packed[at]` (`packUnits`) in a table of
+ * pairs (id + 1, arena offset) over length-prefixed terms in `arena`, probing from `slot`; -1
+ * when it is not there. Exact: a candidate is compared unit by unit. The lookup of
+ * `SharedTerms` and of the state's own dictionary.
  */
 export function probeTerm(
+  arena: Uint16Array,
+  slots: Int32Array,
+  slot: number,
+  packed: Int32Array,
+  at: number,
+  length: number,
+): number {
+  const mask = slots.length - 2;
+  for (;;) {
+    const entry = slots[slot]!;
+    if (entry === 0) return -1;
+    const term = slots[slot + 1]!;
+    if (arena[term] === length) {
+      let i = 0;
+      while (i < length && arena[term + 1 + i] === packedUnit(packed, at, i)) i++;
+      if (i === length) return entry - 1;
+    }
+    slot = (slot + 2) & mask;
+  }
+}
+
+let stringUnits = new Uint16Array(64);
+let stringPacked = new Int32Array(32);
+
+/** `probeTerm` of the word `s[start, start + length)`, packed first. */
+export function probeString(
   arena: Uint16Array,
   slots: Int32Array,
   slot: number,
@@ -265,18 +291,13 @@ export function probeTerm(
   start: number,
   length: number,
 ): number {
-  const mask = slots.length - 2;
-  for (;;) {
-    const entry = slots[slot]!;
-    if (entry === 0) return -1;
-    const at = slots[slot + 1]!;
-    if (arena[at] === length) {
-      let i = 0;
-      while (i < length && arena[at + 1 + i] === s.charCodeAt(start + i)) i++;
-      if (i === length) return entry - 1;
-    }
-    slot = (slot + 2) & mask;
+  if (length > stringUnits.length) {
+    stringUnits = new Uint16Array(length * 2);
+    stringPacked = new Int32Array(length);
   }
+  for (let i = 0; i < length; i++) stringUnits[i] = s.charCodeAt(start + i);
+  packUnits(stringUnits, 0, length, stringPacked, 0);
+  return probeTerm(arena, slots, slot, stringPacked, 0, length);
 }
 
 /**
@@ -289,7 +310,7 @@ export function sharedTermId(
   length: number,
   hash: number,
 ): number {
-  return probeTerm(terms.arena, terms.slots, firstSlot(terms.slots, hash), s, start, length);
+  return probeString(terms.arena, terms.slots, firstSlot(terms.slots, hash), s, start, length);
 }
 
 /** Keeps the read-ahead loads of `sharedTermIds` from being optimised away. */
@@ -315,30 +336,7 @@ export function sharedTermIds(terms: SharedTerms, doc: DocumentTerms, ids: Int32
   readAhead.sum = sum;
   const { packed, packedAt, lengths } = doc;
   for (let k = 0; k < n; k++) {
-    ids[k] = probePacked(arena, slots, ids[k]!, packed, packedAt[k]!, lengths[k]!);
-  }
-}
-
-/** `probeTerm` of a word of `length` code units packed at `packed[at]` (`packUnits`). */
-function probePacked(
-  arena: Uint16Array,
-  slots: Int32Array,
-  slot: number,
-  packed: Int32Array,
-  at: number,
-  length: number,
-): number {
-  const mask = slots.length - 2;
-  for (;;) {
-    const entry = slots[slot]!;
-    if (entry === 0) return -1;
-    const term = slots[slot + 1]!;
-    if (arena[term] === length) {
-      let i = 0;
-      while (i < length && arena[term + 1 + i] === packedUnit(packed, at, i)) i++;
-      if (i === length) return entry - 1;
-    }
-    slot = (slot + 2) & mask;
+    ids[k] = probeTerm(arena, slots, ids[k]!, packed, packedAt[k]!, lengths[k]!);
   }
 }
 

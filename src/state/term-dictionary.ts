@@ -27,7 +27,7 @@ import {
   MAX_PREFIXED_LENGTH,
   ownPages,
   prefixedWord,
-  probeTerm,
+  probeString,
   putLengthPrefixed,
   type SharedTerms,
 } from '../analysis/term-table.js';
@@ -246,7 +246,7 @@ export class LanguageTerms {
   private baseId(term: string): number {
     const slots = this.slots ?? this.buildSlots();
     const first = firstSlot(slots, hashRange(term, 0, term.length));
-    return probeTerm(this.arena, slots, first, term, 0, term.length);
+    return probeString(this.arena, slots, first, term, 0, term.length);
   }
 
   /** The id of `term`, or -1. */
