@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { BadReason } from './document.js';
+import { isSpace } from './time-prefilter.js';
 import { preparedBytes, preparedEnd, preparedLinks, prepareJsonText } from './tokenizer.js';
 
 /**
@@ -102,11 +103,7 @@ class LinePreparedText implements PreparedText {
 }
 
 function skipSpace(buf: Buffer, i: number, stop: number): number {
-  while (i < stop) {
-    const b = buf[i]!;
-    if (b !== 0x20 && b !== 0x09 && b !== RETURN && b !== NEWLINE) break;
-    i++;
-  }
+  while (i < stop && isSpace(buf[i])) i++;
   return i;
 }
 
@@ -150,7 +147,7 @@ function skipValue(buf: Buffer, i: number, stop: number): number {
   }
   while (i < stop) {
     const b = buf[i]!;
-    if (b === 0x2c || b === 0x7d || b === 0x5d || b === 0x20 || b === 0x09 || b === RETURN) break;
+    if (b === 0x2c || b === 0x7d || b === 0x5d || isSpace(b)) break;
     i++;
   }
   return i;

@@ -65,7 +65,8 @@ export function utcTimestamp(line: Uint8Array, at: number, length: number): numb
   return time <= MAX_TIME_MS ? time : undefined;
 }
 
-function isSpace(byte: number | undefined): boolean {
+/** Whether `byte` is JSON whitespace. */
+export function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
 }
 
