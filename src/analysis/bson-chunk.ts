@@ -25,7 +25,7 @@ const MIN_DOCUMENT = 5;
 export function scanBsonChunk(
   chunk: Uint8Array,
   onDocument: (index: number, value: LineValue) => void,
-  textKey?: Uint8Array,
+  textKey?: Buffer,
 ): number {
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   let offset = 0;
@@ -126,24 +126,16 @@ function valueEnd(bytes: Uint8Array, type: number, at: number, end: number): num
     // the zero.
     case 0x02:
     case 0x0d:
-    case 0x0e: {
-      const size = int32(bytes, at);
-      if (size < 1) return -1;
-      to = at + 4 + size;
-      if (to > end || bytes[to - 1] !== 0) return -1;
+    case 0x0e:
+      to = zeroEnded(bytes, at, 4, 1, end);
       break;
-    }
     // Document, array, code with scope: a size (at least its own four bytes and the terminating
-    // zero), ending in the zero.
+    // zero) that counts itself, ending in the zero.
     case 0x03:
     case 0x04:
-    case 0x0f: {
-      const size = int32(bytes, at);
-      if (size < 5) return -1;
-      to = at + size;
-      if (to > end || bytes[to - 1] !== 0) return -1;
+    case 0x0f:
+      to = zeroEnded(bytes, at, 0, 5, end);
       break;
-    }
     // Binary: a size, a subtype, the bytes.
     case 0x05: {
       const size = int32(bytes, at);
@@ -155,6 +147,23 @@ function valueEnd(bytes: Uint8Array, type: number, at: number, end: number): num
       return -1;
   }
   return to <= end ? to : -1;
+}
+
+/**
+ * The end of a value that starts at `at` with its size, `header` plus that size long and ending
+ * in a zero byte, or -1 when the size is below `minimum` or the value does not end so by `end`.
+ */
+function zeroEnded(
+  bytes: Uint8Array,
+  at: number,
+  header: number,
+  minimum: number,
+  end: number,
+): number {
+  const size = int32(bytes, at);
+  if (size < minimum) return -1;
+  const to = at + header + size;
+  return to <= end && bytes[to - 1] === 0 ? to : -1;
 }
 
 /** The BSON document `bytes` with the string value at `[valueStart, valueEnd)` made empty. */
@@ -175,7 +184,7 @@ function withoutValue(bytes: Uint8Array, valueStart: number, valueEnd: number): 
  * the text missing, repeated or not a string, its text not UTF-8 or needing `prepare`, or the
  * rest not deserialising.
  */
-function preparedDocument(bytes: Uint8Array, key: Uint8Array): LineValue | null {
+function preparedDocument(bytes: Uint8Array, key: Buffer): LineValue | null {
   const end = bytes.length - 1;
   if (bytes[end] !== 0) return null;
   let i = 4;
@@ -189,7 +198,7 @@ function preparedDocument(bytes: Uint8Array, key: Uint8Array): LineValue | null 
     const at = nameEnd + 1;
     const to = valueEnd(bytes, type, at, end);
     if (to < 0) return null;
-    if (nameEnd - i - 1 === key.length && sameBytes(bytes, i + 1, key)) {
+    if (key.compare(bytes, i + 1, nameEnd) === 0) {
       if (type !== 0x02 || textStart >= 0) return null;
       textStart = at + 4;
       textEnd = to - 1;
@@ -208,9 +217,4 @@ function preparedDocument(bytes: Uint8Array, key: Uint8Array): LineValue | null 
   }
   const prepared = new BsonPreparedText(length, preparedLinks, bytes, textStart, textEnd);
   return { parsed, prepared };
-}
-
-function sameBytes(bytes: Uint8Array, at: number, key: Uint8Array): boolean {
-  for (let k = 0; k < key.length; k++) if (bytes[at + k] !== key[k]) return false;
-  return true;
 }

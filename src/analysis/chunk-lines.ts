@@ -45,7 +45,7 @@ export function scanChunk(
   chunk: Uint8Array,
   onLine: (line: number, value: LineValue) => void,
   skip?: (buf: Buffer, start: number, end: number) => boolean,
-  textKey?: Uint8Array,
+  textKey?: Buffer,
 ): number {
   const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   // When most lines may be skipped unread, only the lines read are checked.
@@ -159,7 +159,7 @@ function skipValue(buf: Buffer, i: number, stop: number): number {
  * one object's members, the text member is missing, repeated, not a string or has an escaped
  * name, its text needs `prepare`, or the rest does not parse.
  */
-function preparedLine(buf: Buffer, start: number, stop: number, key: Uint8Array): LineValue | null {
+function preparedLine(buf: Buffer, start: number, stop: number, key: Buffer): LineValue | null {
   let i = skipSpace(buf, start, stop);
   if (buf[i] !== 0x7b) return null;
   i = skipSpace(buf, i + 1, stop);

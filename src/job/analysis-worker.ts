@@ -61,7 +61,7 @@ interface Configured {
   /** Most lines of a corpus file are unchanged since the last run: their timestamp read unparsed. */
   readonly prefilter: TimePrefilter | null;
   /** The text member's name in UTF-8, when its text can be prepared from the line's bytes. */
-  readonly textKey: Uint8Array | undefined;
+  readonly textKey: Buffer | undefined;
 }
 
 /**
@@ -69,7 +69,7 @@ interface Configured {
  * `scanChunk` and `scanBsonChunk` can prepare its text straight from them: a single top-level
  * field whose name JSON writes unescaped.
  */
-function directTextKey(fields: WorkerSettings['fields']): Uint8Array | undefined {
+function directTextKey(fields: WorkerSettings['fields']): Buffer | undefined {
   if (fields.text.length !== 1) return undefined;
   const name = fields.text[0]!;
   if (name.includes('.') || JSON.stringify(name) !== `"${name}"`) return undefined;
