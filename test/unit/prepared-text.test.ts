@@ -208,33 +208,37 @@ describe('prepareJsonText', () => {
   });
 });
 
+/**
+ * What a line or a document came to: a prepared value checked against the string path (in its
+ * language, else `fallbackLang`) and given back with its text in place, so that it compares
+ * equal to what a whole parse gives; anything else as it is.
+ */
+function outcome(value: LineValue, fallbackLang: string): unknown {
+  if (typeof value === 'string' || value.prepared === undefined) return value;
+  const { prepared } = value;
+  const parsed = value.parsed as Record<string, unknown>;
+  expect(parsed.text).toBe('');
+  const text = prepared.text();
+  const lang = typeof parsed.lang === 'string' ? parsed.lang : fallbackLang;
+  // The worker prepares a Turkish text as a string (`preparesDirectly`).
+  if (preparesDirectly(lang)) {
+    const words = collect((sink) =>
+      addPreparedTermRanges(prepared.length, prepared.links, lang, sink),
+    );
+    expect(words).toEqual(viaString(text, lang));
+  }
+  expect(prepared.bytes).toBe(Buffer.byteLength(text));
+  return { parsed: { ...parsed, text } };
+}
+
 describe('scanChunk with a text key', () => {
   const key = Buffer.from('text');
 
-  function outcomes(ndjson: string, textKey?: Uint8Array): Array<[number, unknown]> {
+  function outcomes(ndjson: string, textKey?: Buffer): Array<[number, unknown]> {
     const out: Array<[number, unknown]> = [];
     scanChunk(
       new Uint8Array(Buffer.from(ndjson, 'utf8')),
-      (line: number, value: LineValue) => {
-        if (typeof value === 'string' || value.prepared === undefined) {
-          out.push([line, value]);
-          return;
-        }
-        const { prepared } = value;
-        const parsed = value.parsed as Record<string, unknown>;
-        expect(parsed.text).toBe('');
-        const text = prepared.text();
-        const lang = typeof parsed.lang === 'string' ? parsed.lang : 'en';
-        // The worker prepares a Turkish text as a string (`preparesDirectly`).
-        if (preparesDirectly(lang)) {
-          const words = collect((sink) =>
-            addPreparedTermRanges(prepared.length, prepared.links, lang, sink),
-          );
-          expect(words).toEqual(viaString(text, lang));
-        }
-        expect(prepared.bytes).toBe(Buffer.byteLength(text));
-        out.push([line, { parsed: { ...parsed, text } }]);
-      },
+      (line: number, value: LineValue) => out.push([line, outcome(value, 'en')]),
       undefined,
       textKey,
     );
@@ -284,29 +288,10 @@ describe('scanChunk with a text key', () => {
 describe('scanBsonChunk with a text key', () => {
   const key = Buffer.from('text');
 
-  function outcomes(docs: Uint8Array[], textKey?: Uint8Array): Array<[number, unknown]> {
+  function outcomes(docs: Uint8Array[], textKey?: Buffer): Array<[number, unknown]> {
     const out: Array<[number, unknown]> = [];
     const chunk = new Uint8Array(Buffer.concat(docs));
-    scanBsonChunk(
-      chunk,
-      (index, value) => {
-        if (typeof value === 'string' || value.prepared === undefined) {
-          out.push([index, value]);
-          return;
-        }
-        const { prepared } = value;
-        const parsed = value.parsed as Record<string, unknown>;
-        expect(parsed.text).toBe('');
-        const text = prepared.text();
-        const words = collect((sink) =>
-          addPreparedTermRanges(prepared.length, prepared.links, 'fr', sink),
-        );
-        expect(words).toEqual(viaString(text, 'fr'));
-        expect(prepared.bytes).toBe(Buffer.byteLength(text));
-        out.push([index, { parsed: { ...parsed, text } }]);
-      },
-      textKey,
-    );
+    scanBsonChunk(chunk, (index, value) => out.push([index, outcome(value, 'fr')]), textKey);
     return out;
   }
 
