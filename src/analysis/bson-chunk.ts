@@ -198,7 +198,7 @@ function preparedDocument(bytes: Uint8Array, key: Buffer): LineValue | null {
     const at = nameEnd + 1;
     const to = valueEnd(bytes, type, at, end);
     if (to < 0) return null;
-    if (key.compare(bytes, i + 1, nameEnd) === 0) {
+    if (nameEnd - i - 1 === key.length && key.compare(bytes, i + 1, nameEnd) === 0) {
       if (type !== 0x02 || textStart >= 0) return null;
       textStart = at + 4;
       textEnd = to - 1;
