@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { quickCheck, type ReadAhead, readAheadIfCold } from '../../src/state/integrity-check.js';
 import { damageTableRoot } from '../support/sqlite-damage.js';
 
@@ -86,26 +86,31 @@ describe('quickCheck', () => {
     expect(cold.bytesRead).toBe(size);
     const warm = readAheadIfCold(fs, path, 8, 1e12, size);
     expect(warm).toMatchObject({ slowSamples: 0, bytesRead: 0 });
-    // A quarter of the samples slow is enough; fewer is not. Here the first `slow` sampled reads
-    // take over 20 ms each, against a threshold of 10 ms.
+    // A quarter of the samples slow is enough; fewer is not. The clock is virtual, so that a
+    // loaded machine cannot make a normal read look slow: the first `slow` sampled reads take
+    // 20 ms each, every other read 1 µs, against a threshold of 10 ms.
     for (const [slow, readThrough] of [
       [1, false],
       [2, true],
     ] as const) {
       let sampled = 0;
+      let clock = 0n;
+      const hrtime = vi.spyOn(process.hrtime, 'bigint').mockImplementation(() => clock);
       const slowFs = {
         ...fs,
         readSync: (...args: Parameters<typeof fs.readSync>) => {
-          if (args[1] !== undefined && (args[1] as Buffer).length === 4096 && sampled++ < slow) {
-            const until = process.hrtime.bigint() + 20_000_000n;
-            while (process.hrtime.bigint() < until) {}
-          }
+          const sample = args[1] !== undefined && (args[1] as Buffer).length === 4096;
+          clock += sample && sampled++ < slow ? 20_000_000n : 1_000n;
           return fs.readSync(...args);
         },
       } as typeof fs;
-      const result = readAheadIfCold(slowFs, path, 8, 10_000_000, size);
-      expect(result.slowSamples).toBe(slow);
-      expect(result.bytesRead).toBe(readThrough ? size : 0);
+      try {
+        const result = readAheadIfCold(slowFs, path, 8, 10_000_000, size);
+        expect(result.slowSamples).toBe(slow);
+        expect(result.bytesRead).toBe(readThrough ? size : 0);
+      } finally {
+        hrtime.mockRestore();
+      }
     }
     // A file larger than the page cache could hold is left alone, however slow.
     expect(readAheadIfCold(fs, path, 8, -1, size - 1)).toMatchObject({ bytesRead: 0 });
