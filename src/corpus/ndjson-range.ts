@@ -27,6 +27,8 @@ export class FileShrankError extends Error {
 /** Bytes read at a time: a block stays in the reading thread's cache while its lines are parsed. */
 export const READ_BLOCK_BYTES = 512 * 1024;
 
+/** Bytes of the first read that looks for the newline ending the line before a range. */
+const FIRST_NEWLINE_READ = 16 * 1024;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 const BOM = [0xef, 0xbb, 0xbf];
@@ -128,13 +130,17 @@ function newlineFrom(
   end: number,
   blockBytes: number,
 ): number {
+  // Most lines are short: the first read is small and each next one twice as large, up to a
+  // block, so that finding where a range's first line starts does not copy a whole block.
+  let step = Math.min(FIRST_NEWLINE_READ, blockBytes);
   for (let pos = from; pos < end; ) {
     const block = buffer.ensure(blockBytes);
-    const want = Math.min(blockBytes, end - pos);
+    const want = Math.min(step, end - pos);
     readFully(fd, block, want, pos);
     const nl = block.indexOf(NEWLINE);
     if (nl !== -1 && nl < want) return pos + nl;
     pos += want;
+    step = Math.min(step * 2, blockBytes);
   }
   return -1;
 }

@@ -111,6 +111,29 @@ describe('readLineRange', () => {
     }
   });
 
+  it('finds where a range starts after lines longer than its first, small reads', () => {
+    // Lines of up to 120 KB and 256 KB blocks: the newline ending the line before a range is
+    // looked for by reads of 16 KB, then 32 KB and so on, which these lines outgrow.
+    const random = prng(11);
+    for (let round = 0; round < 6; round++) {
+      const parts: Buffer[] = [];
+      const lines = 5 + Math.floor(random() * 20);
+      for (let i = 0; i < lines; i++) {
+        parts.push(
+          Buffer.alloc(Math.floor(random() * 120_000), 0x61 + (i % 26)),
+          Buffer.from('\n'),
+        );
+      }
+      const content = Buffer.concat(parts);
+      const path = join(dir, `long${round}.ndjson`);
+      writeFileSync(path, content);
+      const bounds = cuts(content.length, random, 50_000);
+      const read = readInRanges(path, content.length, bounds, 1 << 20, 256 * 1024);
+      expect(read.text, `round ${round}`).toBe(expected(content, 1 << 20, 256 * 1024));
+      expect(read.owned, `round ${round}`).toBe(content.length);
+    }
+  });
+
   it('gives a range nothing when a line begun before it runs through it', () => {
     const path = join(dir, 'through.ndjson');
     const content = `{"a":1}\n${'x'.repeat(100)}\n{"b":2}\n`;
