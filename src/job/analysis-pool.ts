@@ -97,19 +97,15 @@ const DEFAULT_PIECE_BYTES = 4 << 20;
 
 const WORKER_FILE = new URL('./analysis-worker.js', import.meta.url).href;
 /**
- * NDJSON bytes per task. Lines are decoded one by one, so the size only sets the per-task cost
- * on the main thread: 512 KB took about 5% less wall time than 128 KB on the 200K benchmark.
- * A worker reads a range of the file in blocks of this size too (READ_BLOCK_BYTES).
+ * NDJSON bytes per task (a range of the file, which the worker reads itself in blocks of
+ * READ_BLOCK_BYTES). Each task costs a round trip through the job's thread and a search for the
+ * range's first line. In a full run, 4 MB tasks took 3.9% less wall time than 512 KB ones at
+ * 1M documents and 5.7% less at 200K (`npm run bench:compare`); the last task's imbalance,
+ * about 2,000 documents, is a tenth of a second.
+ * A delta's workers pass over most lines by their timestamp alone, so that a task costs little
+ * more than handing it out: 4 MB took 0.15 s less than 1 MB at 1M documents.
  */
-const DEFAULT_CHUNK_BYTES = 512 * 1024;
-
-/**
- * NDJSON bytes per task in a delta run, whose workers pass over most lines by their timestamp
- * alone, so that a task costs little more than handing it out: on 1M documents 4 MB tasks took a
- * fifth less time to analyse than 512 KB ones when the job's thread read them, and 0.15 s less
- * (1.15 s against 1.31-1.34 s) than 1 MB ranges when the workers read them.
- */
-const DELTA_CHUNK_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 function barrierTask<T extends ConfigureTask | DrainTask | EncodeTask | ReadyTask>(
   kind: T['kind'],
@@ -285,9 +281,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
   const countedByWorker = new Map<string, number>();
   const inflight = new Set<Promise<void>>();
   const maxInflight = workers * 3;
-  const chunkBytes =
-    options.chunkBytes ??
-    (options.settings.mode === 'delta' ? DELTA_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   // Any error of a task fails the analysis, as one outside a task (a worker failing to start).
   const fail = (error: unknown): void => {
     started.failure ??= error;
