@@ -86,9 +86,13 @@ export function readLineRange(
     pos = nl === -1 ? end : nl + 1;
   }
   const first = pos;
+  // Past the range's end, only its last line is wanted: a whole block there would copy up to a
+  // block's worth of the next range for nothing. So a read reaches at most this far past the
+  // end, until a line outgrows it: that line is read again from its start with a whole block.
+  let tail = FIRST_NEWLINE_READ;
   while (pos < end) {
     const block = buffer.ensure(blockBytes);
-    const want = Math.min(blockBytes, size - pos);
+    const want = Math.min(blockBytes, size - pos, end - pos + tail);
     readFully(fd, block, want, pos);
     // Index in the block of the range's last byte: the line holding it is the range's last.
     const last = end - 1 - pos;
@@ -107,6 +111,10 @@ export function readLineRange(
     if (lastNl !== -1) {
       onLines(block.subarray(0, lastNl + 1));
       pos += lastNl + 1;
+      continue;
+    }
+    if (want < blockBytes && pos + want < size) {
+      tail = blockBytes;
       continue;
     }
     // The line at pos is longer than the block: read it whole, or skip it if it is overlong.

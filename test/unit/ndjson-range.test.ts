@@ -111,11 +111,12 @@ describe('readLineRange', () => {
     }
   });
 
-  it('finds where a range starts after lines longer than its first, small reads', () => {
-    // Lines of up to 120 KB and 256 KB blocks: the newline ending the line before a range is
-    // looked for by reads of 16 KB, then 32 KB and so on, which these lines outgrow.
+  it('finds where a range starts and ends past lines longer than its small reads', () => {
+    // Lines of up to 120 KB and blocks larger than the first reads: the newline ending the line
+    // before a range is looked for by reads of 16 KB, then 32 KB and so on, and a range's last
+    // block reads 16 KB past its end; these lines outgrow both.
     const random = prng(11);
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 12; round++) {
       const parts: Buffer[] = [];
       const lines = 5 + Math.floor(random() * 20);
       for (let i = 0; i < lines; i++) {
@@ -127,9 +128,13 @@ describe('readLineRange', () => {
       const content = Buffer.concat(parts);
       const path = join(dir, `long${round}.ndjson`);
       writeFileSync(path, content);
+      // Every other round, 100 KB blocks and a 60 KB limit: a line that fills a block is
+      // overlong, a shorter one is delivered, whether or not it ends a range.
+      const [maxLineBytes, blockBytes] =
+        round % 2 === 0 ? [1 << 20, 256 * 1024] : [60_000, 100_000];
       const bounds = cuts(content.length, random, 50_000);
-      const read = readInRanges(path, content.length, bounds, 1 << 20, 256 * 1024);
-      expect(read.text, `round ${round}`).toBe(expected(content, 1 << 20, 256 * 1024));
+      const read = readInRanges(path, content.length, bounds, maxLineBytes, blockBytes);
+      expect(read.text, `round ${round}`).toBe(expected(content, maxLineBytes, blockBytes));
       expect(read.owned, `round ${round}`).toBe(content.length);
     }
   });
