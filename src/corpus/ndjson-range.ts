@@ -27,8 +27,12 @@ export class FileShrankError extends Error {
 /** Bytes read at a time: a block stays in the reading thread's cache while its lines are parsed. */
 export const READ_BLOCK_BYTES = 512 * 1024;
 
-/** Bytes of the first read that looks for the newline ending the line before a range. */
-const FIRST_NEWLINE_READ = 16 * 1024;
+/**
+ * Bytes of a read that looks for one line's end, most lines being far shorter than a block: the
+ * first read for the newline before a range's first line, and how far past a range's end its
+ * last read reaches.
+ */
+const LINE_END_READ = 16 * 1024;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 const BOM = [0xef, 0xbb, 0xbf];
@@ -89,7 +93,7 @@ export function readLineRange(
   // Past the range's end, only its last line is wanted: a whole block there would copy up to a
   // block's worth of the next range for nothing. So a read reaches at most this far past the
   // end, until a line outgrows it: that line is read again from its start with a whole block.
-  let tail = FIRST_NEWLINE_READ;
+  let tail = LINE_END_READ;
   while (pos < end) {
     const block = buffer.ensure(blockBytes);
     const want = Math.min(blockBytes, size - pos, end - pos + tail);
@@ -140,7 +144,7 @@ function newlineFrom(
 ): number {
   // Most lines are short: the first read is small and each next one twice as large, up to a
   // block, so that finding where a range's first line starts does not copy a whole block.
-  let step = Math.min(FIRST_NEWLINE_READ, blockBytes);
+  let step = Math.min(LINE_END_READ, blockBytes);
   for (let pos = from; pos < end; ) {
     const block = buffer.ensure(blockBytes);
     const want = Math.min(step, end - pos);
