@@ -2,6 +2,7 @@
  * Small deterministic corpora for end-to-end tests: real function words plus per-document
  * content words, so that the expected stopwords are known.
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 
 export interface TestDocument {
@@ -75,4 +76,13 @@ export function makeCorpus(options: {
 
 export async function writeCorpus(path: string, docs: readonly unknown[]): Promise<void> {
   await writeFile(path, `${docs.map((d) => JSON.stringify(d)).join('\n')}\n`);
+}
+
+/** The bundled sample corpus (`bench/sample/corpus.ndjson`, real man-page text), read afresh. */
+export function sampleDocuments(): Array<{ lang: string; text: string }> {
+  const sample = new URL('../../bench/sample/corpus.ndjson', import.meta.url);
+  return readFileSync(sample, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { lang: string; text: string });
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ObjectId, serialize } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { scanBsonChunk } from '../../src/analysis/bson-chunk.js';
@@ -13,7 +12,7 @@ import {
   prepareJsonText,
   preparesDirectly,
 } from '../../src/analysis/tokenizer.js';
-import { prng } from '../support/corpus.js';
+import { prng, sampleDocuments } from '../support/corpus.js';
 
 /** Every word a sink receives, with its hash, as `word#hash`. */
 function collect(run: (sink: UnitSink) => void): string[] {
@@ -191,11 +190,7 @@ describe('prepareJsonText', () => {
   });
 
   it('agrees with prepare() on every document of the sample corpus it prepares, most of them', () => {
-    const sample = new URL('../../bench/sample/corpus.ndjson', import.meta.url);
-    const docs = readFileSync(sample, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { lang: string; text: string });
+    const docs = sampleDocuments();
     let direct = 0;
     for (const { lang, text } of docs) {
       if (!preparesDirectly(lang)) continue;

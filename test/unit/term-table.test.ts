@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DocumentTerms,
@@ -13,7 +12,7 @@ import {
 } from '../../src/analysis/term-table.js';
 import { addTermRanges, tokenize } from '../../src/analysis/tokenizer.js';
 import { LanguageTerms } from '../../src/state/term-dictionary.js';
-import { prng } from '../support/corpus.js';
+import { prng, sampleDocuments } from '../support/corpus.js';
 
 /** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
 const COLLIDING = ['gxwjqbe', 'ensbcjc'] as const;
@@ -77,11 +76,7 @@ describe('DocumentTerms', () => {
 
 describe('the tokeniser as a UnitSink feeder', () => {
   it("hands over each word's hashRange with it, on real multilingual text", () => {
-    const sample = new URL('../../bench/sample/corpus.ndjson', import.meta.url);
-    const docs = readFileSync(sample, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { lang: string; text: string });
+    const docs = sampleDocuments();
     // Texts at the fast path's edges: the last word at the text's end, a 40- and a 41-unit word.
     docs.push({ lang: 'en', text: `ends here ${'a'.repeat(40)} ${'b'.repeat(41)} x` });
     let reported = 0;
