@@ -27,13 +27,12 @@ export function scanBsonChunk(
   onDocument: (index: number, value: LineValue) => void,
   textKey?: Buffer,
 ): number {
-  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   let offset = 0;
   let index = 0;
   while (offset < chunk.byteLength) {
     index++;
     const left = chunk.byteLength - offset;
-    const size = left >= 4 ? view.getInt32(offset, true) : -1;
+    const size = left >= 4 ? int32(chunk, offset) : -1;
     if (size < MIN_DOCUMENT || size > left) {
       onDocument(index, 'invalidBson');
       return index;
@@ -85,6 +84,7 @@ class BsonPreparedText implements PreparedText {
   }
 }
 
+/** The little-endian int32 at `bytes[at]`, as BSON writes sizes. */
 function int32(bytes: Uint8Array, at: number): number {
   return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
 }
