@@ -70,7 +70,7 @@ function round() {
 
   const merged = new MergedTerms();
   const local = merged.add(keeping.terms());
-  const { globalOf } = merged.rank();
+  const { globalOf } = merged.byGlobalId();
   const map = local.map((id) => globalOf[id]);
   let bytes = 0;
   t = cpu();

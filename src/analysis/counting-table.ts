@@ -8,8 +8,10 @@
  * in an arena read a slot, then an entry, then the word per lookup: in a table far larger than
  * the caches, two thirds of counting's time went to the last two. Here each term is one record
  * in a single Int32Array, appended in id order: its length and language, its id, df,
- * cf mod 2^32, then its code units packed two to an int32 (the first in the low half; the
- * high half of an odd word's last int32 is zero). A slot holds the record's position, and a
+ * cf mod 2^32, its id within its language, then its code units packed two to an int32 (the
+ * first in the low half; the high half of an odd word's last int32 is zero). The ids count all
+ * languages' terms together, in first-seen order; the ids within a language count that
+ * language's alone, also in first-seen order: the ids a state stores (see df-table.ts). A slot holds the record's position, and a
  * word is compared int32 by int32 with the same packing of the word looked up
  * (`packUnits`). A table's memory is what a worker hands the merge: nothing is copied out.
  *
@@ -32,12 +34,13 @@ import {
   termKey,
 } from './term-table.js';
 
-/** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32. */
-const HEADER = 4;
+/** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32, id in its language. */
+const HEADER = 5;
 const TAG = 0;
 const ID = 1;
 const DF = 2;
 const CF = 3;
+const LANGUAGE_ID = 4;
 /** Int32s a reservation allows per term: the header and a 16-unit word. */
 const RESERVED_INTS_PER_TERM = HEADER + 8;
 
@@ -55,6 +58,8 @@ export class CountingTable {
   private heap: Int32Array;
   private top = 0;
   private cfHigh = new Map<number, number>();
+  /** Terms so far per language index: the next id within that language. */
+  private languageSizes: number[] = [];
   size = 0;
   /** What `absorb`'s read-ahead read, kept so that its reads are not optimised away. */
   touched = 0;
@@ -108,6 +113,9 @@ export class CountingTable {
     into[record + ID] = this.size++;
     into[record + DF] = 0;
     into[record + CF] = 0;
+    const sizes = this.languageSizes;
+    while (sizes.length <= lang) sizes.push(0);
+    into[record + LANGUAGE_ID] = sizes[lang]!++;
     for (let i = 0; i < ints; i++) into[record + HEADER + i] = packed[at + i]!;
     this.top = record + HEADER + ints;
     slots[2 * slot] = key;
@@ -119,6 +127,11 @@ export class CountingTable {
   /** The id of the term at `record`: dense from 0 in first-seen order. */
   id(record: number): number {
     return this.heap[record + ID]!;
+  }
+
+  /** The term's id among its language's terms: dense from 0 in first-seen order. */
+  languageId(record: number): number {
+    return this.heap[record + LANGUAGE_ID]!;
   }
 
   /**
@@ -158,6 +171,7 @@ export class CountingTable {
       top: this.top,
       size: this.size,
       cfHigh: this.cfHigh,
+      languageSizes: this.languageSizes,
     };
   }
 
@@ -166,13 +180,16 @@ export class CountingTable {
    * appends to that memory. Its layout is checked, as it comes from another thread.
    */
   static adopt(terms: CountedTerms): CountingTable {
-    const { slots, heap, top, size } = terms;
+    const { slots, heap, top, size, languageSizes } = terms;
     const capacity = slots.length / 2;
     if (!(capacity >= 1 && (capacity & (capacity - 1)) === 0)) {
       throw new Error(`a counting table's slots number ${slots.length}, not twice a power of two`);
     }
     if (!(size >= 0 && size * 2 <= capacity && top >= 0 && top <= heap.length)) {
       throw new Error(`a counting table of ${size} terms in ${top} of ${heap.length} ints`);
+    }
+    if (!languageSizes.every((count) => Number.isSafeInteger(count) && count >= 0)) {
+      throw new Error('a counting table whose languages have no valid term counts');
     }
     const table = new CountingTable(0);
     table.slots = slots;
@@ -181,26 +198,37 @@ export class CountingTable {
     table.top = top;
     table.size = size;
     table.cfHigh = new Map(terms.cfHigh);
+    table.languageSizes = [...languageSizes];
     return table;
   }
 
   /**
    * Per id, the position of its record (what `language`, `df`, `cf` and the others take);
-   * checks on the way that the records lie end to end in id order, as `intern` appends them.
+   * checks on the way that the records lie end to end in id order, as `intern` appends them,
+   * and that each language's ids run from 0 in the same order.
    */
   recordsById(): Int32Array {
     const heap = this.heap;
     const size = this.size;
     const records = new Int32Array(size);
+    const seen = new Array<number>(this.languageSizes.length).fill(0);
     let record = 0;
     for (let id = 0; id < size; id++) {
-      if (record + HEADER > this.top || heap[record + ID] !== id) {
+      if (
+        record + HEADER > this.top ||
+        heap[record + ID] !== id ||
+        heap[record + LANGUAGE_ID] !== seen[this.language(record)]
+      ) {
         throw new Error(`term ${id}'s record is not where the table's layout puts it`);
       }
+      seen[this.language(record)]!++;
       records[id] = record;
       record += HEADER + packedInts(this.length(record));
     }
     if (record !== this.top) throw new Error(`the records end at ${record}, not at ${this.top}`);
+    if (seen.some((count, lang) => count !== this.languageSizes[lang])) {
+      throw new Error("the records do not hold the terms the table's languages count");
+    }
     return records;
   }
 

@@ -4,16 +4,36 @@
  * them). Selection needs both (see select.ts).
  *
  * A worker counts into its own `FullCounter`, a `CountingTable` of (language, term) -> local id
- * with df and cf, and, when the counts are to be stored, keeps each document's local term ids
- * with their frequencies. At the end the job merges every worker's table into a `MergedTerms`,
- * ranks the terms of each language by df into global ids, and hands each worker a local ->
- * global map so that it can re-encode its documents. Pure data structures.
+ * with df and cf, and, when the counts are to be stored, keeps each document's term ids with
+ * their frequencies. At the end the job merges every worker's table into a `MergedTerms`: it
+ * takes the first worker's table over and adds the others' terms to it. A term's global id is
+ * its id within its language in that table: first-seen order in the first worker's documents,
+ * then the terms only the others saw, in the order they are added. The first worker's records
+ * hold those ids from the start (`finalIds`); each other worker gets a local -> global map and
+ * re-encodes its documents. Pure data structures.
+ *
+ * Ids in first-seen order rather than ranked by df cost about 1% more record bytes (the common
+ * words are among the first seen), and spare the re-encoding of the first worker's documents.
  */
 
 import { CountingTable } from './counting-table.js';
-import type { EncodedDocuments, WorkerTerms } from './protocol.js';
-import { ByteWriter, getFloat64, getString, getVarint, varintEnd } from './term-ids.js';
-import { type DocumentTerms, grow, languageSalt, prefixedWords, termKey } from './term-table.js';
+import type { EncodedDocuments, RecordBlockList, WorkerTerms } from './protocol.js';
+import {
+  ByteWriter,
+  getFloat64,
+  getString,
+  getVarint,
+  termCountsEnd,
+  varintEnd,
+} from './term-ids.js';
+import {
+  type DocumentTerms,
+  grow,
+  languageSalt,
+  prefixedWord,
+  prefixedWords,
+  termKey,
+} from './term-table.js';
 
 export interface LanguageCounts {
   n: number;
@@ -61,6 +81,8 @@ const RECORD_BLOCK_BYTES = 4 << 20;
  * memory, or in a file (record-spill.ts), which keeps a large count's records out of the heap.
  */
 export interface RecordBlocks {
+  /** The file the blocks are written to, end to end, in the order put; null in memory. */
+  readonly path: string | null;
   /** Keeps a copy of a block (the caller reuses its memory); read back in the order put. */
   put(block: Uint8Array): void;
   readonly count: number;
@@ -75,6 +97,7 @@ export interface RecordBlocks {
 
 export class MemoryRecordBlocks implements RecordBlocks {
   private readonly blocks: Uint8Array[] = [];
+  readonly path = null;
 
   put(block: Uint8Array): void {
     this.blocks.push(block.slice());
@@ -114,14 +137,23 @@ export class FullCounter {
   private kept = 0;
   /** Documents in each finished block of records; the blocks are in `blocks`. */
   private readonly blockDocuments: number[] = [];
+  /** Bytes in each finished block. */
+  private readonly blockSizes: number[] = [];
   private readonly records = new ByteWriter(RECORD_BLOCK_BYTES + (1 << 16));
   private recordsInBlock = 0;
   counted = 0;
 
+  /**
+   * `finalIds`: this counter's table is the one the merge takes over (`MergedTerms.add` first),
+   * so its ids within each language are the global ids, and its records are written with them,
+   * sorted and gap-encoded, as the state stores them: `encode` then only hands them on. Exactly
+   * one worker of a count has it.
+   */
   constructor(
     private readonly keepRecords: boolean,
     private readonly blocks: RecordBlocks = new MemoryRecordBlocks(),
     private readonly blockBytes = RECORD_BLOCK_BYTES,
+    readonly finalIds = false,
   ) {}
 
   /** Counts one live document: its distinct terms, each with its occurrences (at least 1). */
@@ -145,11 +177,12 @@ export class FullCounter {
     const keys = this.keys;
     for (let i = 0; i < k; i++) keys[i] = termKey(hashes[i]!, salt);
     this.touched ^= table.touch(keys, k);
+    const finalIds = this.finalIds;
     for (let i = 0; i < k; i++) {
       const record = table.intern(li, keys[i]!, packed, packedAt[i]!, lengths[i]!);
       const tf = termTfs[i]!;
       table.add(record, 1, tf);
-      ids[i] = table.id(record);
+      ids[i] = finalIds ? table.languageId(record) : table.id(record);
       tfs[i] = tf;
     }
     if (!this.keepRecords) return;
@@ -157,8 +190,9 @@ export class FullCounter {
     records.writeString(id);
     records.writeVarint(li);
     records.writeFloat64(updatedAtMs);
-    // In first-seen order: `encode` sorts once, by global id.
-    records.writeTermCounts(ids, tfs, k, false);
+    // Local ids in first-seen order: `encode` sorts once, by global id.
+    if (finalIds) records.writeSortedTermCounts(ids, tfs, k);
+    else records.writeTermCounts(ids, tfs, k, false);
     this.kept++;
     this.recordsInBlock++;
     if (this.records.length >= this.blockBytes) this.finishBlock();
@@ -168,6 +202,7 @@ export class FullCounter {
     if (this.recordsInBlock === 0) return;
     this.blocks.put(this.records.bytes());
     this.blockDocuments.push(this.recordsInBlock);
+    this.blockSizes.push(this.records.length);
     this.records.reset();
     this.recordsInBlock = 0;
   }
@@ -185,97 +220,175 @@ export class FullCounter {
   }
 
   /**
-   * Re-encodes every kept document with global ids, `map[localId]` being the term's id in its
-   * language, and hands them to `emit` in pieces of about `pieceBytes` of records, in document
-   * order. The local records are released block by block as they are re-encoded, so the two
-   * forms never both exist whole.
+   * This counter's finished blocks of records (the last one finished now): their sizes, the
+   * documents in each, and the file that holds them when another thread can read them there.
    */
-  encode(map: Uint32Array, emit: (piece: EncodedDocuments) => void, pieceBytes = 4 << 20): void {
+  blockList(): RecordBlockList {
     this.finishBlock();
-    const out = new ByteWriter(pieceBytes + (1 << 16));
-    let ends = new Uint32Array(4096);
-    let langOf = new Uint16Array(4096);
-    let updatedAt = new Float64Array(4096);
-    let docIds: string[] = [];
-    let pieceStart = 0;
-    let doc = 0;
-    const flush = (): void => {
-      if (doc === pieceStart) return;
-      const size = doc - pieceStart;
-      emit({
-        ids: docIds,
-        langs: this.languages.names,
-        langOf: langOf.slice(0, size),
-        updatedAt: updatedAt.slice(0, size),
-        records: out.take(),
-        ends: ends.slice(0, size),
-      });
-      out.reset();
-      docIds = [];
-      pieceStart = doc;
+    return {
+      path: this.blocks.path,
+      sizes: [...this.blockSizes],
+      documents: [...this.blockDocuments],
     };
-    for (let b = 0; b < this.blocks.count; b++) {
-      const block = this.blocks.take(b);
-      const bytes = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-      let pos = 0;
-      for (let n = this.blockDocuments[b]!; n > 0; n--) {
-        const at = doc - pieceStart;
-        if (at >= ends.length) {
-          ends = grow(ends, at + 1);
-          langOf = grow(langOf, at + 1);
-          updatedAt = grow(updatedAt, at + 1);
-        }
-        docIds.push(getString(bytes, pos));
-        langOf[at] = getVarint(bytes, varintEnd);
-        updatedAt[at] = getFloat64(bytes, varintEnd);
-        const count = getVarint(bytes, varintEnd);
-        pos = varintEnd;
-        if (count > this.scratchIds.length) {
-          this.scratchIds = new Uint32Array(count * 2);
-          this.scratchTfs = new Uint32Array(count * 2);
-        }
-        const ids = this.scratchIds;
-        const tfs = this.scratchTfs;
-        for (let i = 0; i < count; i++) {
-          // Most values take one byte: read those here rather than through getVarint.
-          let value = bytes[pos]!;
-          if (value < 0x80) {
-            pos++;
-          } else {
-            value = getVarint(bytes, pos);
-            pos = varintEnd;
-          }
-          const local = value >>> 1;
-          const global = map[local];
-          if (global === undefined) throw new Error(`no global id for local term ${local}`);
-          ids[i] = global;
-          if ((value & 1) === 1) {
-            tfs[i] = getVarint(bytes, pos) + 2;
-            pos = varintEnd;
-          } else {
-            tfs[i] = 1;
-          }
-        }
-        out.writeSortedTermCounts(ids, tfs, count);
-        ends[at] = out.length;
-        doc++;
-        if (out.length >= pieceBytes) flush();
-      }
-      if (pos !== bytes.length) throw new Error('term records do not end where expected');
-    }
-    flush();
+  }
+
+  /**
+   * Re-encodes the kept documents of blocks [0, `blocks`) with global ids, `map[localId]` being
+   * the term's id in its language, and hands them to `emit` in pieces of about `pieceBytes` of
+   * records, in document order (`encodeBlocks`); the blocks after them are left to another
+   * worker, which reads them from this counter's file (`blockList`). The local records are
+   * released block by block as they are re-encoded, so the two forms never both exist whole.
+   * With `finalIds` the records are handed on as they are and `map` is not read.
+   */
+  encode(
+    map: Uint32Array | null,
+    emit: (piece: EncodedDocuments) => void,
+    pieceBytes = 4 << 20,
+    blocks = Number.POSITIVE_INFINITY,
+  ): void {
+    if (!this.finalIds && map === null) throw new Error('a worker without final ids needs a map');
+    this.finishBlock();
+    const end = Math.min(blocks, this.blocks.count);
+    let expected = 0;
+    for (let b = 0; b < end; b++) expected += this.blockDocuments[b]!;
+    const encoded = encodeBlocks(
+      this.blocks,
+      this.blockDocuments,
+      0,
+      end,
+      this.finalIds ? null : map,
+      this.languages.names,
+      emit,
+      pieceBytes,
+    );
     this.blocks.close();
-    if (doc !== this.kept) throw new Error(`encoded ${doc} documents of ${this.kept}`);
+    if (encoded !== expected) throw new Error(`encoded ${encoded} documents of ${expected}`);
+    if (end === this.blocks.count && encoded !== this.kept) {
+      throw new Error(`encoded ${encoded} documents of ${this.kept}`);
+    }
   }
 }
 
-/** One language's terms ranked by document frequency: index = global id. */
-export interface RankedLanguage {
+let encodeIds = new Uint32Array(4096);
+let encodeTfs = new Uint32Array(4096);
+
+/**
+ * The documents of record blocks [`first`, `end`) of `blocks` (`documents[b]` in block b),
+ * with global ids, to `emit` in pieces of about `pieceBytes` of records; returns how many.
+ * `map[localId]` is a term's global id in its language; with a null `map` the records hold
+ * the global ids already (`FullCounter`'s `finalIds`) and are handed on as they are.
+ * `langs` names the language indices of the records.
+ */
+export function encodeBlocks(
+  blocks: Pick<RecordBlocks, 'take'>,
+  documents: readonly number[],
+  first: number,
+  end: number,
+  map: Uint32Array | null,
+  langs: readonly string[],
+  emit: (piece: EncodedDocuments) => void,
+  pieceBytes: number,
+): number {
+  const out = new ByteWriter(pieceBytes + (1 << 16));
+  let ends = new Uint32Array(4096);
+  let langOf = new Uint16Array(4096);
+  let updatedAt = new Float64Array(4096);
+  let docIds: string[] = [];
+  let pieceStart = 0;
+  let doc = 0;
+  const names = [...langs];
+  const flush = (): void => {
+    if (doc === pieceStart) return;
+    const size = doc - pieceStart;
+    emit({
+      ids: docIds,
+      langs: names,
+      langOf: langOf.slice(0, size),
+      updatedAt: updatedAt.slice(0, size),
+      records: out.take(),
+      ends: ends.slice(0, size),
+    });
+    out.reset();
+    docIds = [];
+    pieceStart = doc;
+  };
+  for (let b = first; b < end; b++) {
+    const block = blocks.take(b);
+    const bytes = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+    let pos = 0;
+    const count = documents[b];
+    if (count === undefined) throw new Error(`no document count for record block ${b}`);
+    for (let n = count; n > 0; n--) {
+      const at = doc - pieceStart;
+      if (at >= ends.length) {
+        ends = grow(ends, at + 1);
+        langOf = grow(langOf, at + 1);
+        updatedAt = grow(updatedAt, at + 1);
+      }
+      docIds.push(getString(bytes, pos));
+      langOf[at] = getVarint(bytes, varintEnd);
+      updatedAt[at] = getFloat64(bytes, varintEnd);
+      if (map === null) {
+        const start = varintEnd;
+        pos = termCountsEnd(bytes, start);
+        out.writeBytes(bytes.subarray(start, pos));
+      } else {
+        pos = reencode(bytes, varintEnd, map, out);
+      }
+      ends[at] = out.length;
+      doc++;
+      if (out.length >= pieceBytes) flush();
+    }
+    if (pos !== bytes.length) throw new Error('term records do not end where expected');
+  }
+  flush();
+  return doc;
+}
+
+/**
+ * Writes to `out` the term record at `at` of `bytes` (local ids, unsorted) with the global ids
+ * `map` gives, sorted and gap-encoded; returns where the record ended.
+ */
+function reencode(bytes: Uint8Array, at: number, map: Uint32Array, out: ByteWriter): number {
+  const count = getVarint(bytes, at);
+  let pos = varintEnd;
+  if (count > encodeIds.length) {
+    encodeIds = new Uint32Array(count * 2);
+    encodeTfs = new Uint32Array(count * 2);
+  }
+  const ids = encodeIds;
+  const tfs = encodeTfs;
+  for (let i = 0; i < count; i++) {
+    // Most values take one byte: read those here rather than through getVarint.
+    let value = bytes[pos]!;
+    if (value < 0x80) {
+      pos++;
+    } else {
+      value = getVarint(bytes, pos);
+      pos = varintEnd;
+    }
+    const local = value >>> 1;
+    const global = map[local];
+    if (global === undefined) throw new Error(`no global id for local term ${local}`);
+    ids[i] = global;
+    if ((value & 1) === 1) {
+      tfs[i] = getVarint(bytes, pos) + 2;
+      pos = varintEnd;
+    } else {
+      tfs[i] = 1;
+    }
+  }
+  out.writeSortedTermCounts(ids, tfs, count);
+  return pos;
+}
+
+/** One language's merged terms with their counts: index = global id. */
+export interface MergedLanguage {
   readonly lang: string;
   readonly n: number;
   /**
-   * The terms, most frequent first (index = global term id), as a length-prefixed arena: per
-   * term its length in code units, then the units; the dictionary's layout. `rankedTerms`
+   * The terms by global id, as a length-prefixed arena: per
+   * term its length in code units, then the units; the dictionary's layout. `languageWords`
    * makes strings of them.
    */
   readonly arena: Uint16Array;
@@ -285,8 +398,8 @@ export interface RankedLanguage {
   readonly cf: Float64Array;
 }
 
-/** The first `count` terms of `language` (all by default), most frequent first, as strings. */
-export function rankedTerms(language: RankedLanguage, count = language.df.length): string[] {
+/** The first `count` terms of `language` (all by default), by global id, as strings. */
+export function languageWords(language: MergedLanguage, count = language.df.length): string[] {
   return prefixedWords(language.arena, count);
 }
 
@@ -294,9 +407,9 @@ export function rankedTerms(language: RankedLanguage, count = language.df.length
 export class MergedTerms {
   /** The first worker's table, taken over, with the others' terms interned into it. */
   private table: CountingTable | null = null;
-  /** Per merged id, its record in `table` (`CountingTable.recordsById`), once ranked. */
+  /** Per merged id, its record in `table` (`CountingTable.recordsById`), once numbered. */
   private records: Int32Array = new Int32Array(0);
-  /** Per merged id, its global id, once ranked. */
+  /** Per merged id, its global id, once numbered. */
   private globalOf = new Uint32Array(0);
   private readonly languages = new Languages();
 
@@ -325,192 +438,121 @@ export class MergedTerms {
   }
 
   /**
-   * Ranks each language's terms by df (descending), ties by the term's hash and then by the term,
-   * so that the same counts always give the same ids. Returns the languages in name order and,
-   * per merged id, its global id within its language.
+   * Each language's terms by global id: returns the languages in name order and, per merged id,
+   * its global id within its language (its id within its language in the merged table: the
+   * first worker's first-seen order, then the terms the others added).
    */
-  rank(): { languages: RankedLanguage[]; globalOf: Uint32Array } {
-    const ranking = this.order();
-    return { languages: this.ranked(ranking), globalOf: ranking.globalOf };
+  byGlobalId(): { languages: MergedLanguage[]; globalOf: Uint32Array } {
+    const ids = this.globalIds();
+    return { languages: this.mergedLanguages(ids), globalOf: ids.globalOf };
   }
 
   /**
-   * The ranking alone: per merged id its global id, and per language (in name order) its merged
-   * ids in rank order. What the workers need to re-encode their documents; `ranked` then copies
-   * out the terms and their counts, which can wait until the workers are at it.
+   * The global ids alone: per merged id its global id, and per language (in name order) its
+   * merged ids in global id order. What the workers need to re-encode their documents;
+   * `mergedLanguages`
+   * then copies out the terms and their counts, which can wait until the workers are at it.
    */
-  order(): Ranking {
-    // No worker added anything: an empty ranking.
+  globalIds(): GlobalIds {
+    // No worker added anything: no terms.
     this.table ??= new CountingTable(16);
     const table = this.table;
+    // Checks, too, that each language's ids run from 0 in merged id order.
     const records = table.recordsById();
     this.records = records;
     const size = table.size;
     const names = this.languages.names;
-    // Group merged ids by language (a counting sort).
+    // One pass over the records in merged id order, the order they lie in.
+    const langOf = new Uint32Array(size);
+    const globalOf = new Uint32Array(size);
+    for (let id = 0; id < size; id++) {
+      const record = records[id]!;
+      langOf[id] = table.language(record);
+      globalOf[id] = table.languageId(record);
+    }
+    // Group merged ids by language (a counting sort): within a language, merged id order is
+    // global id order.
     const starts = new Uint32Array(names.length + 1);
-    for (let id = 0; id < size; id++) starts[table.language(records[id]!) + 1]!++;
+    for (let id = 0; id < size; id++) starts[langOf[id]! + 1]!++;
     for (let l = 0; l < names.length; l++) starts[l + 1]! += starts[l]!;
     const fill = starts.slice(0, names.length);
     const grouped = new Uint32Array(size);
-    for (let id = 0; id < size; id++) grouped[fill[table.language(records[id]!)]!++] = id;
-
-    const globalOf = new Uint32Array(size);
-    const languages: Array<Ranking['languages'][number]> = [];
+    for (let id = 0; id < size; id++) grouped[fill[langOf[id]!]!++] = id;
     const order = [...names.keys()].sort((a, b) =>
       names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0,
     );
-    for (const l of order) {
-      const ids = grouped.subarray(starts[l]!, starts[l + 1]!);
-      const count = ids.length;
-      const high = new Uint32Array(count);
-      const low = new Uint32Array(count);
-      const salt = this.languages.salts[l]!;
-      // In id order, so the records are read in the order they lie in.
-      for (let i = 0; i < count; i++) {
-        const record = records[ids[i]!]!;
-        high[i] = 0xffffffff - table.df(record);
-        low[i] = table.key(record, salt) >>> 0;
-      }
-      const sorted = sortByKeys(ids, high, low, (a, b) =>
-        table.compareWords(records[a]!, records[b]!),
-      );
-      for (let rank = 0; rank < count; rank++) globalOf[sorted[rank]!] = rank;
-      languages.push({ language: l, ids: sorted, members: ids });
-    }
+    const languages = order.map((l) => ({
+      language: l,
+      members: grouped.subarray(starts[l]!, starts[l + 1]!),
+    }));
     this.globalOf = globalOf;
     return { globalOf, languages };
   }
 
-  /** The ranked languages of `ranking`, with their terms and counts. */
-  ranked(ranking: Ranking): RankedLanguage[] {
-    return ranking.languages.map((entry) => this.rankedLanguage(entry));
+  /** The languages of `ids`, with their terms and counts. */
+  mergedLanguages(ids: GlobalIds): MergedLanguage[] {
+    return ids.languages.map((entry) => this.mergedLanguage(entry));
   }
 
-  /** One language of a `Ranking`, with its terms and counts. */
-  rankedLanguage({ language, ids, members }: Ranking['languages'][number]): RankedLanguage {
+  /** One language of a `GlobalIds`, with its terms and counts. */
+  mergedLanguage({ language, members }: GlobalIds['languages'][number]): MergedLanguage {
     const table = this.table;
     const records = this.records;
     const globalOf = this.globalOf;
-    if (table === null || records.length !== table.size || members.length !== ids.length) {
-      throw new Error('rankedLanguage needs the ranking of the merged terms (order)');
+    if (table === null || records.length !== table.size) {
+      throw new Error('mergedLanguage needs the global ids of the merged terms (globalIds)');
     }
-    const count = ids.length;
+    const count = members.length;
     const df = new Uint32Array(count);
     const cf = new Float64Array(count);
-    // The records are read in id order, the order they lie in, and each term's counts and word
-    // written at its rank: in rank order, every read would be a cache miss.
-    const starts = new Uint32Array(count + 1);
+    let units = 0;
     for (let k = 0; k < count; k++) {
       const id = members[k]!;
-      const rank = globalOf[id]!;
+      if (globalOf[id] !== k) throw new Error(`term ${id} has global id ${globalOf[id]}, not ${k}`);
       const record = records[id]!;
-      df[rank] = table.df(record);
-      cf[rank] = table.cf(record);
-      starts[rank + 1] = 1 + table.length(record);
+      df[k] = table.df(record);
+      cf[k] = table.cf(record);
+      units += 1 + table.length(record);
     }
-    for (let rank = 0; rank < count; rank++) starts[rank + 1]! += starts[rank]!;
-    const arena = new Uint16Array(starts[count]!);
+    const arena = new Uint16Array(units);
+    let at = 0;
     for (let k = 0; k < count; k++) {
-      const id = members[k]!;
-      table.putPrefixed(records[id]!, arena, starts[globalOf[id]!]!);
+      const record = records[members[k]!]!;
+      table.putPrefixed(record, arena, at);
+      at += 1 + table.length(record);
     }
     const lang = this.languages.names[language]!;
     return { lang, n: this.languages.documents[language]!, arena, df, cf };
   }
 }
 
-/** `MergedTerms.order`: the ranking without the terms' strings. */
-export interface Ranking {
+/** `MergedTerms.globalIds`: the global ids without the terms' strings. */
+export interface GlobalIds {
   /** Per merged id, its global id within its language. */
   readonly globalOf: Uint32Array;
-  /**
-   * Per language, in name order: its index, its merged ids in rank order, and the same ids in
-   * id order (`members`).
-   */
+  /** Per language, in name order: its index and its merged ids in global id order. */
   readonly languages: ReadonlyArray<{
     readonly language: number;
-    readonly ids: Uint32Array;
     readonly members: Uint32Array;
   }>;
 }
 
 /**
- * Sorts `items` by (`high[i]`, `low[i]`) ascending as unsigned 32-bit numbers, ties by
- * `tieBreak` over the items; returns a new array. An LSD radix sort in four 16-bit passes
- * (linear, no comparator calls; a pass whose digit every item shares is skipped), then a
- * comparator sort of each run of equal keys.
+ * The frequencies selection needs of one language: the terms with df >= `minRatio` × N, and N.
  */
-export function sortByKeys(
-  items: Uint32Array,
-  high: Uint32Array,
-  low: Uint32Array,
-  tieBreak: (a: number, b: number) => number,
-): Uint32Array {
-  const n = items.length;
-  let index = new Uint32Array(n);
-  for (let i = 0; i < n; i++) index[i] = i;
-  if (n < 512) {
-    index.sort((a, b) => {
-      if (high[a] !== high[b]) return high[a]! < high[b]! ? -1 : 1;
-      if (low[a] !== low[b]) return low[a]! < low[b]! ? -1 : 1;
-      return tieBreak(items[a]!, items[b]!);
-    });
-  } else {
-    let spare = new Uint32Array(n);
-    const counts = new Uint32Array(0x10001);
-    for (const [keys, shift] of [
-      [low, 0],
-      [low, 16],
-      [high, 0],
-      [high, 16],
-    ] as const) {
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[((keys[i]! >>> shift) & 0xffff) + 1]!++;
-      // One digit for every item (the high half of df below 65,536, for one): the pass would
-      // leave the order as it is.
-      if (counts.includes(n)) continue;
-      for (let d = 0; d < 0x10000; d++) counts[d + 1]! += counts[d]!;
-      for (let i = 0; i < n; i++) {
-        const item = index[i]!;
-        spare[counts[(keys[item]! >>> shift) & 0xffff]!++] = item;
-      }
-      [index, spare] = [spare, index];
-    }
-    // Equal (high, low) keys: hash collisions among terms of equal df, rare.
-    let runStart = 0;
-    for (let i = 1; i <= n; i++) {
-      if (
-        i < n &&
-        high[index[i]!] === high[index[runStart]!] &&
-        low[index[i]!] === low[index[runStart]!]
-      ) {
-        continue;
-      }
-      if (i - runStart > 1) {
-        index.subarray(runStart, i).sort((a, b) => tieBreak(items[a]!, items[b]!));
-      }
-      runStart = i;
-    }
-  }
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = items[index[i]!]!;
-  return out;
-}
-
-/**
- * The frequencies selection needs of one language: the terms with df >= `minRatio` × N (a
- * prefix of the ranked terms), and N.
- */
-export function selectionTable(language: RankedLanguage, minRatio: number): LanguageCounts {
+export function selectionTable(language: MergedLanguage, minRatio: number): LanguageCounts {
   const minDf = Math.max(1, Math.ceil(minRatio * language.n - 1e-9));
   const df = new Map<string, number>();
   const cf = new Map<string, number>();
-  let count = 0;
-  while (count < language.df.length && language.df[count]! >= minDf) count++;
-  rankedTerms(language, count).forEach((term, id) => {
-    df.set(term, language.df[id]!);
-    cf.set(term, language.cf[id]!);
-  });
+  const arena = language.arena;
+  let at = 0;
+  for (let id = 0; id < language.df.length; id++) {
+    if (language.df[id]! >= minDf) {
+      const term = prefixedWord(arena, at);
+      df.set(term, language.df[id]!);
+      cf.set(term, language.cf[id]!);
+    }
+    at += 1 + arena[at]!;
+  }
   return { n: language.n, df, cf };
 }

@@ -24,6 +24,11 @@ export interface WorkerSettings {
    * re-encoded, rather than in memory (null).
    */
   readonly recordDir: string | null;
+  /**
+   * Bytes per block of a worker's records (4 MB by default): the unit in which the encoding is
+   * shared out between the workers (`EncodePlan`).
+   */
+  readonly recordBlockBytes?: number;
   /** Delta mode: documents changed before this instant were applied by an earlier run. */
   readonly windowStartMs: number | null;
   /** Documents with `updatedAt` at or after this instant belong to a later run. */
@@ -91,9 +96,12 @@ export interface EncodeTask extends BarrierTask {
   readonly kind: 'encode';
   /**
    * Per worker id: local term id -> the term's global id within its language (views of one
-   * SharedArrayBuffer, so that each task carries them without a copy).
+   * SharedArrayBuffer, so that each task carries them without a copy). The worker whose
+   * records hold the global ids already (`DrainResult.finalIds`) has none.
    */
   readonly maps: ReadonlyMap<string, Uint32Array>;
+  /** Per worker id, what it encodes; a worker missing here encodes all of its own blocks. */
+  readonly plans: ReadonlyMap<string, EncodePlan>;
   /** Where the worker posts its documents, as `EncodedDocuments` pieces. */
   readonly port: MessagePort;
   /**
@@ -160,6 +168,8 @@ export interface CountedTerms {
   readonly size: number;
   /** Per id, the part of the collection frequency past 2^32, for the few terms that have one. */
   readonly cfHigh: ReadonlyMap<number, number>;
+  /** Terms per language index: each language's ids run from 0 to its count, in first-seen order. */
+  readonly languageSizes: readonly number[];
 }
 
 /** One worker's terms with their counts, and the languages its records' indices name. */
@@ -175,7 +185,45 @@ export interface DrainResult {
   readonly workerId: string;
   /** Every document this worker counted since it started: checked against the task results. */
   readonly counted: number;
+  /**
+   * Whether this worker's records hold the state's term ids already (`FullCounter`'s
+   * `finalIds`): its table is the one the merge takes over, and its documents need no re-encoding.
+   */
+  readonly finalIds: boolean;
   readonly terms: WorkerTerms;
+  /** Its records, which another worker may encode in part (`EncodeTask.plans`). */
+  readonly blocks: RecordBlockList;
+}
+
+/** A worker's blocks of records as `FullCounter.blockList` describes them. */
+export interface RecordBlockList {
+  /** The file that holds them, end to end; null when they are in the worker's memory. */
+  readonly path: string | null;
+  /** Bytes per block. */
+  readonly sizes: readonly number[];
+  /** Documents per block. */
+  readonly documents: readonly number[];
+}
+
+/** What one worker encodes (`EncodeTask.plans`). */
+export interface EncodePlan {
+  /** Its own blocks [0, ownBlocks); the blocks after them are in others' `foreign`. */
+  readonly ownBlocks: number;
+  /** Blocks of other workers' record files that it re-encodes in their stead. */
+  readonly foreign: readonly ForeignBlocks[];
+}
+
+/** Blocks [first, end) of another worker's record file, with that worker's map and languages. */
+export interface ForeignBlocks {
+  /** The worker whose records they are: its map in `EncodeTask.maps`. */
+  readonly owner: string;
+  readonly path: string;
+  readonly sizes: readonly number[];
+  readonly documents: readonly number[];
+  readonly first: number;
+  readonly end: number;
+  /** The owner's language names, by the index its records hold. */
+  readonly langs: readonly string[];
 }
 
 /** One worker's documents with global term ids, as the state stores them. */

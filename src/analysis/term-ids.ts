@@ -3,13 +3,14 @@
  * with its term frequency (occurrences in the document), in LEB128 varints.
  *
  * Record format: `count`, then per term `gap × 2 + (tf > 1 ? 1 : 0)` and, only when that flag is
- * set, `tf − 2`. The gap is `id − previous id − 1` (the first id's previous is −1). With ids
- * ranked by document frequency the common words have small ids, and most terms occur once in a
- * document, so most terms still fit one byte: gaps below 64 with tf 1.
+ * set, `tf − 2`. The gap is `id − previous id − 1` (the first id's previous is −1). With ids in
+ * first-seen order the common words have small ids (they come in the first documents), and most
+ * terms occur once in a document, so most terms still fit one byte: gaps below 64 with tf 1.
  *
  * Without gaps (`gaps = false`) the same layout holds each id itself in place of the gap, in any
  * order: the form of a worker's records until they are re-encoded with global ids, so that each
- * document is sorted once, by global id.
+ * document is sorted once, by global id (the first worker writes its records with gaps, in
+ * their final form, as it counts).
  */
 
 /** Largest value a varint of this format may hold: five bytes of seven bits. */
@@ -92,6 +93,25 @@ export function getVarint(bytes: Uint8Array, at: number): number {
   }
   varintEnd = pos;
   return result;
+}
+
+/**
+ * Where the term record (`writeTermCounts`) that starts at `at` of `bytes` ends, found without
+ * decoding its values: each term is one varint, and a second when the first's lowest bit (the
+ * flag for tf > 1) is set.
+ */
+export function termCountsEnd(bytes: Uint8Array, at: number): number {
+  const count = getVarint(bytes, at);
+  let pos = varintEnd;
+  for (let i = 0; i < count; i++) {
+    let varints = (bytes[pos]! & 1) + 1;
+    while (varints > 0) {
+      const byte = bytes[pos++];
+      if (byte === undefined) throw new RangeError('truncated term record');
+      if (byte < 0x80) varints--;
+    }
+  }
+  return pos;
 }
 
 /** Where the varint (or string, or float) that `getVarint` (`getString`, `getFloat64`) last read ends. */
@@ -214,6 +234,13 @@ export class ByteWriter {
       previous = id;
     }
     this.length = at;
+  }
+
+  /** Writes `bytes` as they are. */
+  writeBytes(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   /** Writes a string as its UTF-8 byte length (a varint), then the bytes. */

@@ -2,15 +2,16 @@
  * Runs the analysis of a corpus through the piscina pool: the main thread only hands out work,
  * ranges of a corpus file (which the workers read themselves) or the chunks a source produced
  * (NDJSON lines from a pipe, raw BSON documents); the workers parse, validate, tokenise and
- * count. At the end of a full count every worker's term table is drained and merged, each
- * language's terms are ranked by document frequency into global ids, and the workers re-encode
- * their documents with those ids and stream them back in pieces while the job stores the
- * dictionaries.
+ * count. At the end of a full count every worker's term table is drained and merged into the
+ * first worker's, whose ids within each language are the global ids (df-table.ts); the workers
+ * stream their documents back with those ids in pieces while the job stores the dictionaries:
+ * the first hands its records on as they are and re-encodes the others' last blocks, the others
+ * re-encode the rest of theirs (`encodePlans`).
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { MergedTerms, type RankedLanguage } from '../analysis/df-table.js';
+import { type MergedLanguage, MergedTerms } from '../analysis/df-table.js';
 import { BAD_REASONS, type BadReason } from '../analysis/document.js';
 import type {
   AnalyzeResult,
@@ -19,8 +20,10 @@ import type {
   DrainResult,
   DrainTask,
   EncodedDocuments,
+  EncodePlan,
   EncodeResult,
   EncodeTask,
+  ForeignBlocks,
   ReadyTask,
   WorkerSettings,
 } from '../analysis/protocol.js';
@@ -68,14 +71,14 @@ export interface AnalyzeOptions {
   readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
   /**
    * Full mode: receives each language's terms with their document and collection frequencies,
-   * ranked by document frequency, one language at a time in name order, while the workers
+   * by global id, one language at a time in name order, while the workers
    * encode the documents. Between two languages the event loop turns, so that the encoded
    * pieces go to `onDocuments` meanwhile and the workers do not stop for want of credits.
    * Nothing else keeps them: take what is needed.
    */
-  readonly onRanked?: (language: RankedLanguage) => void;
-  /** Full mode: called once every language has gone to `onRanked`. */
-  readonly onRankedAll?: () => void;
+  readonly onLanguage?: (language: MergedLanguage) => void;
+  /** Full mode: called once every language has gone to `onLanguage`. */
+  readonly onLanguagesDone?: () => void;
   /**
    * Full mode with `keepRecords`: receives the documents, encoded with global ids, in pieces of
    * a few MB. Each worker has at most PIECES_IN_FLIGHT pieces waiting for this callback.
@@ -85,7 +88,7 @@ export interface AnalyzeOptions {
   readonly pieceBytes?: number;
 }
 
-export type { RankedLanguage };
+export type { MergedLanguage };
 
 export interface AnalysisOutcome {
   readonly stats: AnalysisStats;
@@ -419,32 +422,39 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
           `analysis workers returned ${drainedCount} documents but ${stats.counted} were counted`,
         );
       }
+      if (drained.filter((result) => result.finalIds).length !== 1) {
+        throw new AnalysisError('not exactly one analysis worker counted with the final term ids');
+      }
+      // The worker with the final ids first: the merge takes its table over, ids and all.
+      drained.sort((a, b) => Number(b.finalIds) - Number(a.finalIds));
       const merged = new MergedTerms();
       const workerIds = drained.map((result) => result.workerId);
+      const plans = encodePlans(drained);
       const mergedOf = drained.map((result) => merged.add(result.terms));
       drained.length = 0;
-      const ranking = merged.order();
+      const globalIds = merged.globalIds();
       const encoding = options.settings.keepRecords
-        ? encodeDocuments(pool, workerIds, mergedOf, ranking.globalOf, options)
+        ? encodeDocuments(pool, workerIds, mergedOf, globalIds.globalOf, plans, options)
         : Promise.resolve();
       // Observed from now on: the loop below lets the event loop turn while it may fail.
       encoding.catch(() => {});
       // Caught here and thrown once the encoding has ended, so that the workers have finished
-      // with their record files when the analysis fails. The ranked terms are copied out while
-      // the workers encode, a language at a time: done in one go, it kept the job's thread from storing the workers' pieces for
-      // 0.7 s at 1M documents, and both workers waited for credits with a core idle.
-      let rankedFailure: unknown = null;
+      // with their record files when the analysis fails. The merged terms are copied out while
+      // the workers encode, a language at a time: done in one go, it kept the job's thread from
+      // storing the workers' pieces for 0.7 s at 1M documents, and both workers waited for
+      // credits with a core idle.
+      let languageFailure: unknown = null;
       try {
-        for (const language of ranking.languages) {
-          options.onRanked?.(merged.rankedLanguage(language));
+        for (const language of globalIds.languages) {
+          options.onLanguage?.(merged.mergedLanguage(language));
           await new Promise((resolve) => setImmediate(resolve));
         }
-        options.onRankedAll?.();
+        options.onLanguagesDone?.();
       } catch (error) {
-        rankedFailure = error;
+        languageFailure = error;
       }
       await encoding;
-      if (rankedFailure !== null) throw rankedFailure;
+      if (languageFailure !== null) throw languageFailure;
     }
 
     let line = 0;
@@ -514,24 +524,76 @@ async function isRegularFile(path: string): Promise<boolean> {
 }
 
 /**
- * Has each worker re-encode its documents with global ids and post them in pieces on a port of
- * its own, at most PIECES_IN_FLIGHT ahead of `onDocuments`; resolves when every piece has been
- * handed over.
+ * Relative cost of handing on a document whose records hold the global ids already, against
+ * re-encoding one (measured: about 1 µs against 9–12).
+ */
+const HAND_ON_COST = 0.1;
+
+/**
+ * Who encodes which blocks of records (`drained[0]` being the worker with the final ids): the
+ * first worker only hands its documents on, which takes a tenth of the time, so it also
+ * re-encodes the last blocks of the others' record files, until each worker has about as many
+ * documents' worth of work. Blocks kept in memory stay with their worker.
+ */
+export function encodePlans(drained: readonly DrainResult[]): Map<string, EncodePlan> {
+  const plans = new Map<string, EncodePlan>();
+  const [first, ...others] = drained;
+  if (first === undefined) return plans;
+  const total = (result: DrainResult): number =>
+    result.blocks.documents.reduce((sum, count) => sum + count, 0);
+  let work = HAND_ON_COST * total(first);
+  for (const other of others) work += total(other);
+  // What the first worker takes from each of the others.
+  const share =
+    others.length === 0 ? 0 : (work / drained.length - HAND_ON_COST * total(first)) / others.length;
+  const foreign: ForeignBlocks[] = [];
+  for (const other of others) {
+    const { path, sizes, documents } = other.blocks;
+    let end = documents.length;
+    let taken = 0;
+    if (path !== null) {
+      // Whole blocks from the end, while the block's middle is within the share.
+      while (end > 0 && taken + documents[end - 1]! / 2 <= share) taken += documents[--end]!;
+    }
+    plans.set(other.workerId, { ownBlocks: end, foreign: [] });
+    if (end < documents.length && path !== null) {
+      foreign.push({
+        owner: other.workerId,
+        path,
+        sizes,
+        documents,
+        first: end,
+        end: documents.length,
+        langs: other.terms.langs,
+      });
+    }
+  }
+  plans.set(first.workerId, { ownBlocks: first.blocks.documents.length, foreign });
+  return plans;
+}
+
+/**
+ * Has each worker encode its documents with global ids (`plans`) and post them in pieces on a
+ * port of its own, at most PIECES_IN_FLIGHT ahead of `onDocuments`; resolves when every piece
+ * has been handed over.
  */
 async function encodeDocuments(
   pool: Piscina,
   workerIds: readonly string[],
   mergedOf: readonly Uint32Array[],
   globalOf: Uint32Array,
+  plans: ReadonlyMap<string, EncodePlan>,
   { onDocuments, signal, pieceBytes = DEFAULT_PIECE_BYTES }: AnalyzeOptions,
 ): Promise<void> {
-  // Every worker's local -> global map in one shared buffer: each task carries all of them.
+  // Every other worker's local -> global map in one shared buffer: each task carries all of
+  // them. The first worker's records hold the global ids already.
   let total = 0;
-  for (const local of mergedOf) total += local.length;
+  for (const local of mergedOf.slice(1)) total += local.length;
   const shared = new SharedArrayBuffer(Math.max(4, total * 4));
   const maps = new Map<string, Uint32Array>();
   let at = 0;
   mergedOf.forEach((local, w) => {
+    if (w === 0) return;
     const map = new Uint32Array(shared, at * 4, local.length);
     for (let id = 0; id < local.length; id++) map[id] = globalOf[local[id]!]!;
     maps.set(workerIds[w]!, map);
@@ -564,6 +626,7 @@ async function encodeDocuments(
       const task: EncodeTask = {
         ...barrier,
         maps,
+        plans,
         port: port2,
         credits: credits.buffer,
         pieceBytes,

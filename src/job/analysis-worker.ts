@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { scanBsonChunk } from '../analysis/bson-chunk.js';
 import { type LineValue, scanChunk } from '../analysis/chunk-lines.js';
 import { loadDetector } from '../analysis/detect.js';
-import { FullCounter } from '../analysis/df-table.js';
+import { encodeBlocks, FullCounter } from '../analysis/df-table.js';
 import { type BadReason, DocumentValidator } from '../analysis/document.js';
 import type {
   AnalyzeResult,
@@ -20,8 +20,10 @@ import type {
   BadSample,
   ChangedDocument,
   DrainResult,
+  EncodedDocuments,
   EncodeResult,
   EncodeTask,
+  ForeignBlocks,
   WorkerResult,
   WorkerSettings,
   WorkerTask,
@@ -37,7 +39,7 @@ import {
   preparesDirectly,
 } from '../analysis/tokenizer.js';
 import { ReadBuffer, readLineRange } from '../corpus/ndjson-range.js';
-import { FileRecordBlocks } from '../state/record-spill.js';
+import { FileRecordBlocks, RecordBlockReader } from '../state/record-spill.js';
 
 const workerId = randomUUID();
 const terms = new DocumentTerms();
@@ -78,7 +80,11 @@ function directTextKey(fields: WorkerSettings['fields']): Buffer | undefined {
 
 let configured: Configured | null = null;
 
-async function configure(settings: WorkerSettings): Promise<null> {
+/**
+ * `first`: this worker was the first to take its settings, and its records are to hold the
+ * state's term ids from the start (`FullCounter`'s `finalIds`); exactly one worker is first.
+ */
+async function configure(settings: WorkerSettings, first: boolean): Promise<null> {
   if (configured !== null) throw new Error('the analysis worker is configured already');
   configured = {
     settings,
@@ -90,6 +96,8 @@ async function configure(settings: WorkerSettings): Promise<null> {
             settings.keepRecords && settings.recordDir !== null
               ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
               : undefined,
+            settings.recordBlockBytes,
+            first,
           )
         : null,
     dictionary: new Map((settings.dictionary ?? []).map((language) => [language.lang, language])),
@@ -299,17 +307,19 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
   };
 }
 
+/** Waits at the task's barrier until every worker has arrived; returns this one's place, from 0. */
 function waitForAllWorkers(task: {
   barrier: SharedArrayBuffer;
   workers: number;
   timeoutMs: number;
-}): void {
+}): number {
   const view = new Int32Array(task.barrier);
-  if (Atomics.add(view, 0, 1) + 1 >= task.workers) Atomics.notify(view, 0);
+  const place = Atomics.add(view, 0, 1);
+  if (place + 1 >= task.workers) Atomics.notify(view, 0);
   const deadline = Date.now() + task.timeoutMs;
   for (;;) {
     const arrived = Atomics.load(view, 0);
-    if (arrived >= task.workers) return;
+    if (arrived >= task.workers) return place;
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`barrier: ${arrived} of ${task.workers} workers arrived`);
     Atomics.wait(view, 0, arrived, left);
@@ -331,38 +341,70 @@ function drain(): unknown {
     kind: 'drain',
     workerId,
     counted: counter.counted,
+    finalIds: counter.finalIds,
     terms: counter.terms(),
+    blocks: counter.blockList(),
   };
   const t = result.terms;
   // The table's own memory moves to the job's thread, which merges into it: nothing is copied.
   return transferring(result, [t.documents.buffer, t.slots.buffer, t.heap.buffer]);
 }
 
-function encode(task: EncodeTask): EncodeResult {
-  const map = task.maps.get(workerId);
-  if (map === undefined) throw new Error(`no term id map for worker ${workerId}`);
+/**
+ * The other workers' record files this worker's plan has it encode from, opened: before the
+ * encode barrier, so that each stays readable once its own worker, done, removes it.
+ */
+function openForeign(
+  task: EncodeTask,
+): Array<{ blocks: ForeignBlocks; reader: RecordBlockReader }> {
+  const opened: Array<{ blocks: ForeignBlocks; reader: RecordBlockReader }> = [];
+  try {
+    for (const blocks of task.plans.get(workerId)?.foreign ?? []) {
+      opened.push({ blocks, reader: new RecordBlockReader(blocks.path, blocks.sizes) });
+    }
+  } catch (error) {
+    for (const { reader } of opened) reader.close();
+    throw error;
+  }
+  return opened;
+}
+
+function encode(
+  task: EncodeTask,
+  foreign: ReadonlyArray<{ blocks: ForeignBlocks; reader: RecordBlockReader }>,
+): EncodeResult {
+  const counter = fullCounter();
+  const map = task.maps.get(workerId) ?? null;
+  if (map === null && !counter.finalIds) throw new Error(`no term id map for worker ${workerId}`);
   const credits = new Int32Array(task.credits);
   let documents = 0;
   let pieces = 0;
-  fullCounter().encode(
-    map,
-    (piece) => {
-      // At most the job's credits are in flight: memory stays bounded while it stores them.
-      // No time limit: storing the dictionaries first can take minutes on a large corpus, and
-      // the job's deadline or a signal ends the task by terminating this thread.
-      while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0);
-      Atomics.sub(credits, 0, 1);
-      task.port.postMessage(piece, [
-        piece.langOf.buffer as ArrayBuffer,
-        piece.updatedAt.buffer as ArrayBuffer,
-        piece.records.buffer as ArrayBuffer,
-        piece.ends.buffer as ArrayBuffer,
-      ]);
-      documents += piece.ids.length;
-      pieces++;
-    },
-    task.pieceBytes,
-  );
+  const post = (piece: EncodedDocuments): void => {
+    // At most the job's credits are in flight: memory stays bounded while it stores them.
+    // No time limit: storing the dictionaries first can take minutes on a large corpus, and
+    // the job's deadline or a signal ends the task by terminating this thread.
+    while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0);
+    Atomics.sub(credits, 0, 1);
+    task.port.postMessage(piece, [
+      piece.langOf.buffer as ArrayBuffer,
+      piece.updatedAt.buffer as ArrayBuffer,
+      piece.records.buffer as ArrayBuffer,
+      piece.ends.buffer as ArrayBuffer,
+    ]);
+    documents += piece.ids.length;
+    pieces++;
+  };
+  try {
+    counter.encode(map, post, task.pieceBytes, task.plans.get(workerId)?.ownBlocks);
+    for (const { blocks, reader } of foreign) {
+      const owner = task.maps.get(blocks.owner);
+      if (owner === undefined) throw new Error(`no term id map for worker ${blocks.owner}`);
+      const { documents: counts, first, end, langs } = blocks;
+      encodeBlocks(reader, counts, first, end, owner, langs, post, task.pieceBytes);
+    }
+  } finally {
+    for (const { reader } of foreign) reader.close();
+  }
   return { kind: 'encode', workerId, documents, pieces };
 }
 
@@ -370,18 +412,27 @@ export default function run(task: WorkerTask): unknown {
   switch (task.kind) {
     case 'configure':
       // Each worker must have the settings: the barrier gives each exactly one such task.
-      waitForAllWorkers(task);
-      return configure(task.settings);
+      return configure(task.settings, waitForAllWorkers(task) === 0);
     case 'analyze':
       return analyze(task);
     case 'drain':
       // Holding every worker at the barrier guarantees that each one receives exactly one.
       waitForAllWorkers(task);
       return drain();
-    case 'encode':
+    case 'encode': {
       // Each worker must encode its own documents: the barrier gives each exactly one task.
+      let foreign: ReturnType<typeof openForeign> = [];
+      let failure: unknown = null;
+      try {
+        foreign = openForeign(task);
+      } catch (error) {
+        failure = error;
+      }
+      // Arrived all the same, so that the others do not wait for it until the barrier's timeout.
       waitForAllWorkers(task);
-      return encode(task);
+      if (failure !== null) throw failure;
+      return encode(task, foreign);
+    }
     case 'ready':
       waitForAllWorkers(task);
       return null;

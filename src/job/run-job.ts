@@ -332,7 +332,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         onChanges: (changes) => {
           for (const change of changes) activeTransaction?.apply(change);
         },
-        onRanked: (language) => {
+        onLanguage: (language) => {
           // The dictionaries go into the new state while the workers encode the documents.
           activeBuild?.store.loadLanguage(
             language.lang,
@@ -344,7 +344,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           for (const df of language.df) occurrences += df;
           selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
         },
-        onRankedAll: () => activeBuild?.store.saveDictionary(),
+        onLanguagesDone: () => activeBuild?.store.saveDictionary(),
         onDocuments: (docs) => {
           recordBytes += docs.records.byteLength;
           activeBuild?.store.loadDocuments(

@@ -6,9 +6,10 @@
  * in the dictionary file it names (term-dictionary.ts). A run's changes, its dictionary and its
  * checkpoint are committed in one transaction, only after the publish.
  *
- * Term ids are ranked by document frequency when a full count builds the store (common words get
- * small ids, so a document's gap-encoded record is mostly one byte per term); terms first seen by
- * a delta run get the next free id of their language.
+ * A full count numbers each language's terms in the order one worker first saw them, then the
+ * terms only the others saw (common words come early, so a document's gap-encoded record is
+ * mostly one byte per term); terms first seen by a delta run get the next free id of their
+ * language.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -257,7 +258,7 @@ export class DfStore {
   // ---- full count: bulk load -------------------------------------------------------------
 
   /**
-   * Loads one language's ranked terms, a length-prefixed arena (`lengthPrefixed`): term i gets
+   * Loads one language's terms, a length-prefixed arena (`lengthPrefixed`): term i gets
    * id i, df `df[i]` and cf `cf[i]`.
    */
   loadLanguage(

@@ -3,11 +3,28 @@
  * records of a large corpus (hundreds of bytes per document) then live in the page cache, not in
  * the heap, and are read back once, in order, when the documents are re-encoded. The file is
  * created with the first block (a worker that counts nothing never touches the directory) and
- * removed when the blocks have been read; a run that dies leaves it in its unfinished state
- * generation, which the next run removes.
+ * removed when its worker has read its blocks; another worker may read the last blocks in its
+ * stead (`RecordBlockReader`, opened before the file is removed). A run that dies leaves the
+ * file in its unfinished state generation, which the next run removes.
  */
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { RecordBlocks } from '../analysis/df-table.js';
+
+/** Fills `buffer[0, size)` from `fd` at `offset`; `what` names the file in errors. */
+function readFully(
+  fd: number,
+  buffer: Uint8Array,
+  size: number,
+  offset: number,
+  what: string,
+): void {
+  let done = 0;
+  while (done < size) {
+    const read = readSync(fd, buffer, done, size - done, offset + done);
+    if (read === 0) throw new Error(`${what} ended before ${offset + size} bytes`);
+    done += read;
+  }
+}
 
 export class FileRecordBlocks implements RecordBlocks {
   private fd: number | null = null;
@@ -44,12 +61,7 @@ export class FileRecordBlocks implements RecordBlocks {
     }
     const size = this.sizes[index]!;
     if (this.buffer.length < size) this.buffer = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      const read = readSync(fd, this.buffer, done, size - done, this.readAt + done);
-      if (read === 0) throw new Error(`${this.path} ended before record block ${index}`);
-      done += read;
-    }
+    readFully(fd, this.buffer, size, this.readAt, this.path);
     this.readAt += size;
     this.taken++;
     return this.buffer.subarray(0, size);
@@ -68,5 +80,45 @@ export class FileRecordBlocks implements RecordBlocks {
   private open(): number {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
     return this.fd;
+  }
+}
+
+/**
+ * Another worker's record file, read by block (`FileRecordBlocks` wrote it, block by block, of
+ * `sizes` bytes each), in any order. Opened at once: the file stays readable after its worker
+ * removes it.
+ */
+export class RecordBlockReader {
+  private fd: number | null;
+  private readonly offsets: number[] = [];
+  private buffer = new Uint8Array(0);
+
+  constructor(
+    readonly path: string,
+    private readonly sizes: readonly number[],
+  ) {
+    let offset = 0;
+    for (const size of sizes) {
+      this.offsets.push(offset);
+      offset += size;
+    }
+    this.fd = openSync(path, 'r');
+  }
+
+  /** Block `index`; the returned view is valid until the next call. */
+  take(index: number): Uint8Array {
+    if (this.fd === null) throw new Error(`${this.path} is closed`);
+    const size = this.sizes[index];
+    if (size === undefined) throw new Error(`${this.path} has no record block ${index}`);
+    if (this.buffer.length < size) this.buffer = new Uint8Array(size);
+    readFully(this.fd, this.buffer, size, this.offsets[index]!, this.path);
+    return this.buffer.subarray(0, size);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+    this.buffer = new Uint8Array(0);
   }
 }

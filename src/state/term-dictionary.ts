@@ -186,7 +186,7 @@ export class LanguageTerms {
     }
   }
 
-  /** A language from its ranked terms: `terms[i]` gets id i with `df[i]` and `cf[i]`. */
+  /** A language from its terms by id: `terms[i]` gets id i with `df[i]` and `cf[i]`. */
   static fromTerms(
     lang: string,
     terms: readonly string[],
@@ -197,7 +197,7 @@ export class LanguageTerms {
   }
 
   /**
-   * A language from its ranked terms as a length-prefixed arena (`lengthPrefixed`), which it
+   * A language from its terms by id as a length-prefixed arena (`lengthPrefixed`), which it
    * keeps: term i gets id i with `df[i]` and `cf[i]`.
    */
   static fromArena(

@@ -12,7 +12,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RankedLanguage, rankedTerms } from '../../src/analysis/df-table.js';
+import { languageWords, type MergedLanguage } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments, WorkerSettings } from '../../src/analysis/protocol.js';
 import { addTerms } from '../../src/analysis/tokenizer.js';
 import type * as Pool from '../../src/job/analysis-pool.js';
@@ -82,10 +82,11 @@ function fullSettings(overrides: Partial<WorkerSettings>): WorkerSettings {
 }
 
 async function fullCount(
-  options: Partial<Pool.AnalyzeOptions> & { recordDir: string },
-): Promise<{ ranked: RankedLanguage[]; pieces: EncodedDocuments[] }> {
-  const settings = fullSettings({ recordDir: options.recordDir });
-  const ranked: RankedLanguage[] = [];
+  options: Partial<Pool.AnalyzeOptions> & { recordDir: string; recordBlockBytes?: number },
+): Promise<{ counted: MergedLanguage[]; pieces: EncodedDocuments[] }> {
+  const { recordDir, recordBlockBytes, ...rest } = options;
+  const settings = fullSettings({ recordDir, recordBlockBytes });
+  const counted: MergedLanguage[] = [];
   const pieces: EncodedDocuments[] = [];
   await pool.analyzeCorpus({
     input: { kind: 'file', path: corpus },
@@ -93,43 +94,59 @@ async function fullCount(
     workers: 2,
     chunkBytes: 16 * 1024,
     signal: new AbortController().signal,
-    onRanked: (language) => {
-      ranked.push(language);
+    onLanguage: (language) => {
+      counted.push(language);
     },
     onDocuments: (piece) => pieces.push(piece),
-    ...options,
+    ...rest,
   });
-  return { ranked, pieces };
+  return { counted, pieces };
+}
+
+/** Every document of the corpus once in `pieces`, with the terms and counts its text has. */
+function expectEveryDocumentOnce(counted: MergedLanguage[], pieces: EncodedDocuments[]): void {
+  const termsByLang = new Map(counted.map((language) => [language.lang, languageWords(language)]));
+  const seen = new Set<string>();
+  for (const piece of pieces) {
+    let offset = 0;
+    piece.ids.forEach((id, i) => {
+      expect(seen.has(id)).toBe(false);
+      seen.add(id);
+      const record = readTermCounts(piece.records, offset);
+      offset = record.end;
+      expect(offset).toBe(piece.ends[i]);
+      const lang = piece.langs[piece.langOf[i]!]!;
+      const terms = termsByLang.get(lang)!;
+      const got = new Map([...record.ids].map((term, k) => [terms[term]!, record.tfs[k]!]));
+      const expected = new Map<string, number>();
+      addTerms(texts.get(id)!.text, lang, {
+        add: (term: string) => expected.set(term, (expected.get(term) ?? 0) + 1),
+      });
+      expect(lang).toBe(texts.get(id)!.lang);
+      expect(got).toEqual(expected);
+    });
+  }
+  expect(seen.size).toBe(DOCS);
 }
 
 describe('analyzeCorpus, full count', () => {
   it('hands every document to the state once, in pieces, with its terms and their counts', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
-    const { ranked, pieces } = await fullCount({ recordDir, pieceBytes: 4096 });
+    const { counted, pieces } = await fullCount({ recordDir, pieceBytes: 4096 });
     // Small pieces: many per worker, so the workers wait for credits.
     expect(pieces.length).toBeGreaterThan(20);
-    const termsByLang = new Map(ranked.map((language) => [language.lang, rankedTerms(language)]));
-    const seen = new Set<string>();
-    for (const piece of pieces) {
-      let offset = 0;
-      piece.ids.forEach((id, i) => {
-        expect(seen.has(id)).toBe(false);
-        seen.add(id);
-        const record = readTermCounts(piece.records, offset);
-        offset = record.end;
-        expect(offset).toBe(piece.ends[i]);
-        const lang = piece.langs[piece.langOf[i]!]!;
-        const terms = termsByLang.get(lang)!;
-        const got = new Map([...record.ids].map((term, k) => [terms[term]!, record.tfs[k]!]));
-        const expected = new Map<string, number>();
-        addTerms(texts.get(id)!.text, lang, {
-          add: (term: string) => expected.set(term, (expected.get(term) ?? 0) + 1),
-        });
-        expect(lang).toBe(texts.get(id)!.lang);
-        expect(got).toEqual(expected);
-      });
-    }
-    expect(seen.size).toBe(DOCS);
+    expectEveryDocumentOnce(counted, pieces);
+    expect(await readdir(recordDir)).toEqual([]);
+  });
+
+  it("shares the re-encoding out: the first worker takes the other's last blocks", async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    // Blocks of 2 KB: each worker's records span dozens of them.
+    const { counted, pieces } = await fullCount({ recordDir, recordBlockBytes: 2048 });
+    expectEveryDocumentOnce(counted, pieces);
+    // Pieces of 4 MB hold all of a worker's documents: one from each worker for its own
+    // blocks, and a third from the first worker for the other's last blocks.
+    expect(pieces).toHaveLength(3);
     expect(await readdir(recordDir)).toEqual([]);
   });
 
@@ -149,14 +166,14 @@ describe('analyzeCorpus, full count', () => {
     expect(await readdir(recordDir)).toEqual([]);
   });
 
-  it('hands the ranked languages over one at a time in name order, then says it is done once', async () => {
+  it('hands the languages over one at a time in name order, then says it is done once', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
     const events: string[] = [];
     const { pieces } = await fullCount({
       recordDir,
       pieceBytes: 4096,
-      onRanked: (language) => events.push(language.lang),
-      onRankedAll: () => events.push('*'),
+      onLanguage: (language) => events.push(language.lang),
+      onLanguagesDone: () => events.push('*'),
     });
     const langs = events.slice(0, -1);
     expect(langs.length).toBeGreaterThan(1);
@@ -165,7 +182,7 @@ describe('analyzeCorpus, full count', () => {
     expect(pieces.reduce((n, piece) => n + piece.ids.length, 0)).toBe(DOCS);
   });
 
-  it('fails with the error a ranked language consumer throws, once the encoding has ended', async () => {
+  it('fails with the error a language consumer throws, once the encoding has ended', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
     let languages = 0;
     let done = false;
@@ -173,11 +190,11 @@ describe('analyzeCorpus, full count', () => {
       fullCount({
         recordDir,
         pieceBytes: 4096,
-        onRanked: () => {
+        onLanguage: () => {
           languages++;
           if (languages === 2) throw new Error('state disk full');
         },
-        onRankedAll: () => {
+        onLanguagesDone: () => {
           done = true;
         },
       }),
@@ -227,7 +244,7 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
 
     const settings = fullSettings({ maxDocumentBytes: 1024, keepRecords: false });
     const analyse = async (path: string) => {
-      const ranked: RankedLanguage[] = [];
+      const counted: MergedLanguage[] = [];
       const { stats } = await pool.analyzeCorpus({
         input: { kind: 'file', path },
         settings,
@@ -235,13 +252,18 @@ describe('analyzeCorpus, a file in ranges against a pipe', () => {
         // Ranges far smaller than the overlong line, which then runs through several of them.
         chunkBytes: 4096,
         signal: new AbortController().signal,
-        onRanked: (language) => {
-          ranked.push(language);
+        onLanguage: (language) => {
+          counted.push(language);
         },
       });
+      // Ids follow the order in which the first worker met the terms: compare terms and counts.
+      const byTerm = (language: MergedLanguage) =>
+        languageWords(language)
+          .map((term, id) => [term, language.df[id]!, language.cf[id]!] as const)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       return {
         stats,
-        terms: ranked.map((language) => [language.lang, language.n, rankedTerms(language)]),
+        terms: counted.map((language) => [language.lang, language.n, byTerm(language)]),
       };
     };
     const fromFile = await analyse(file);
@@ -282,7 +304,7 @@ describe('analyzeCorpus, texts prepared from the bytes of their lines', () => {
     const file = join(dir, 'prepared.ndjson');
     await writeFile(file, lines.join('\n'));
     const analyse = async (text: string[]) => {
-      const ranked: RankedLanguage[] = [];
+      const counted: MergedLanguage[] = [];
       const base = fullSettings({ keepRecords: false });
       const { stats } = await pool.analyzeCorpus({
         input: { kind: 'file', path: file },
@@ -290,14 +312,14 @@ describe('analyzeCorpus, texts prepared from the bytes of their lines', () => {
         workers: 2,
         chunkBytes: 4096,
         signal: new AbortController().signal,
-        onRanked: (language) => {
-          ranked.push(language);
+        onLanguage: (language) => {
+          counted.push(language);
         },
       });
-      const counts = ranked.map((language) => [
+      const counts = counted.map((language) => [
         language.lang,
         language.n,
-        Object.fromEntries(rankedTerms(language).map((term, id) => [term, language.df[id]])),
+        Object.fromEntries(languageWords(language).map((term, id) => [term, language.df[id]])),
       ]);
       return { stats, counts };
     };
@@ -393,19 +415,19 @@ describe('analysis workers started ahead of the analysis', () => {
     const started = pool.startAnalysisWorkers(2);
     // The settings are known only now, as a run knows them after reading its state.
     const settings = fullSettings({ keepRecords: false });
-    const ranked: RankedLanguage[] = [];
+    const counted: MergedLanguage[] = [];
     const { stats } = await pool.analyzeCorpus({
       input: { kind: 'file', path: corpus },
       settings,
       workers: 2,
       started,
       signal: new AbortController().signal,
-      onRanked: (language) => {
-        ranked.push(language);
+      onLanguage: (language) => {
+        counted.push(language);
       },
     });
     expect(stats.counted).toBe(DOCS);
-    expect(ranked.reduce((n, language) => n + language.n, 0)).toBe(DOCS);
+    expect(counted.reduce((n, language) => n + language.n, 0)).toBe(DOCS);
   });
 
   it('are ended when no analysis takes them over, or when they do not match it', async () => {

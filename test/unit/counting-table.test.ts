@@ -244,6 +244,11 @@ describe('CountingTable', () => {
       expect(table.id(intern(table, 0, key(word), word))).toBe(ids[i]);
     });
     const records = table.recordsById();
+    // Each language counts its own ids, in first-seen order: the absorbed words come after
+    // this table's own words of their language.
+    expect(Array.from(records, (record) => table.languageId(record))).toEqual([
+      0, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
     expect(countsOf(table)[0]).toEqual([0, 2, 12]);
     expect(countsOf(table)[1]).toEqual([0, 2, 1 + COLLIDING[1].length]);
     // 'zebra' in this table's language 1 stays apart from the other's, now language 0.
@@ -288,6 +293,18 @@ describe('CountingTable', () => {
     expect(() => CountingTable.adopt({ ...good, heap }).recordsById()).toThrow(/term 0's record/);
     expect(() => CountingTable.adopt({ ...good, top: good.top + 1 }).recordsById()).toThrow(
       /the records end at/,
+    );
+    // Each language's ids must run from 0 in id order, as many as the table says it has.
+    const shuffled = good.heap.slice();
+    shuffled[4] = 1;
+    expect(() => CountingTable.adopt({ ...good, heap: shuffled }).recordsById()).toThrow(
+      /term 0's record/,
+    );
+    expect(() => CountingTable.adopt({ ...good, languageSizes: [1, 2] }).recordsById()).toThrow(
+      /do not hold the terms/,
+    );
+    expect(() => CountingTable.adopt({ ...good, languageSizes: [1, -1] })).toThrow(
+      /no valid term counts/,
     );
     // What the merge absorbs has its layout checked first (`recordsById`).
     const absorbed = (terms: typeof good): Uint32Array =>

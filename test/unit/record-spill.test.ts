@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FullCounter, MergedTerms } from '../../src/analysis/df-table.js';
+import { encodeBlocks, FullCounter, MergedTerms } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments } from '../../src/analysis/protocol.js';
 import { DocumentTerms } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
-import { FileRecordBlocks } from '../../src/state/record-spill.js';
+import { FileRecordBlocks, RecordBlockReader } from '../../src/state/record-spill.js';
 
 let dir: string;
 beforeEach(() => {
@@ -68,7 +68,7 @@ describe('FileRecordBlocks', () => {
       });
       const merged = new MergedTerms();
       const local = merged.add(counter.terms());
-      const { globalOf } = merged.rank();
+      const { globalOf } = merged.byGlobalId();
       const pieces: EncodedDocuments[] = [];
       counter.encode(
         local.map((id) => globalOf[id]!),
@@ -86,5 +86,81 @@ describe('FileRecordBlocks', () => {
     expect(fromFile.length).toBeGreaterThan(3);
     expect(fromFile).toEqual(fromMemory);
     expect(existsSync(path)).toBe(false);
+  });
+
+  it("lets another reader take a file's blocks in any order, after its worker has removed it", () => {
+    const path = join(dir, 'records.tmp');
+    const blocks = new FileRecordBlocks(path);
+    const sizes = [700, 1300, 10, 2000];
+    sizes.forEach((size, b) => {
+      blocks.put(Uint8Array.from({ length: size }, (_, i) => i * b));
+    });
+    const reader = new RecordBlockReader(path, sizes);
+    for (let b = 0; b < 2; b++) blocks.take(b);
+    blocks.close();
+    expect(existsSync(path)).toBe(false);
+    for (const b of [3, 1, 2, 0]) {
+      expect([...reader.take(b)]).toEqual(
+        Array.from({ length: sizes[b]! }, (_, i) => (i * b) & 0xff),
+      );
+    }
+    expect(() => reader.take(4)).toThrow(/no record block 4/);
+    reader.close();
+    expect(() => reader.take(0)).toThrow(/closed/);
+    expect(() => new RecordBlockReader(join(dir, 'missing.tmp'), [1])).toThrow(/ENOENT/);
+  });
+
+  it('encodes the same documents when another worker re-encodes its last blocks', () => {
+    const terms = new DocumentTerms();
+    const counter = (blocks?: FileRecordBlocks): FullCounter => {
+      const made = new FullCounter(true, blocks, 512);
+      for (let i = 0; i < 2000; i++) {
+        terms.clear();
+        addTermRanges(
+          `the ${'abcdefghij'[i % 10]}${'klmnopqrst'[(i >> 2) % 10]}y of it`,
+          'en',
+          terms,
+        );
+        made.addDocument(`d${i}`, 'en', i, terms);
+      }
+      return made;
+    };
+    const encodeWith = (made: FullCounter, split: number | undefined): EncodedDocuments[] => {
+      const list = made.blockList();
+      const merged = new MergedTerms();
+      merged.add(new FullCounter(false, undefined, undefined, true).terms());
+      const local = merged.add(made.terms());
+      const { globalOf } = merged.byGlobalId();
+      const map = local.map((id) => globalOf[id]!);
+      const reader = list.path === null ? null : new RecordBlockReader(list.path, list.sizes);
+      const pieces: EncodedDocuments[] = [];
+      made.encode(map, (piece) => pieces.push(piece), 1000, split);
+      if (reader !== null && split !== undefined) {
+        const langs = ['en'];
+        const end = list.documents.length;
+        const count = encodeBlocks(
+          reader,
+          list.documents,
+          split,
+          end,
+          map,
+          langs,
+          (piece) => pieces.push(piece),
+          1000,
+        );
+        expect(count).toBe(list.documents.slice(split).reduce((a, b) => a + b, 0));
+        reader.close();
+      }
+      return pieces;
+    };
+    const whole = encodeWith(counter(), undefined);
+    const spill = new FileRecordBlocks(join(dir, 'records.tmp'));
+    const made = counter(spill);
+    expect(made.blockList().sizes.length).toBeGreaterThan(10);
+    const split = encodeWith(made, 6);
+    expect(split.flatMap((piece) => piece.ids)).toEqual(whole.flatMap((piece) => piece.ids));
+    const records = (pieces: EncodedDocuments[]) => pieces.flatMap((piece) => [...piece.records]);
+    expect(records(split)).toEqual(records(whole));
+    expect(existsSync(join(dir, 'records.tmp'))).toBe(false);
   });
 });

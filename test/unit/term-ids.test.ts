@@ -5,6 +5,7 @@ import {
   getFloat64,
   getString,
   sortTermCounts,
+  termCountsEnd,
   varintEnd,
 } from '../../src/analysis/term-ids.js';
 import { readTermCounts } from '../support/term-records.js';
@@ -174,5 +175,35 @@ describe('term records', () => {
   it('refuses truncated records', () => {
     const bytes = Uint8Array.from(write([0, 300], [1, 5]));
     expect(() => readTermCounts(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+  });
+
+  it('finds where a record ends without decoding it, flagged counts and long values included', () => {
+    const writer = new ByteWriter(2);
+    writer.writeVarint(7);
+    const records: Array<[number[], number[]]> = [
+      [
+        [3, 4, 1000, 70_000, 2 ** 31 + 5, 2 ** 32 - 1],
+        [1, 3, 1, 2 ** 20, 1, 2 ** 32 - 1],
+      ],
+      [[], []],
+      [
+        [0, 1, 2, 64, 65, 200],
+        [2, 1, 130, 1, 1, 3],
+      ],
+      [[9], [1]],
+    ];
+    const ends: number[] = [];
+    for (const [ids, tfs] of records) {
+      writer.writeTermCounts(new Uint32Array(ids), new Uint32Array(tfs), ids.length);
+      ends.push(writer.length);
+    }
+    const bytes = writer.take();
+    let at = 1;
+    for (const end of ends) {
+      expect(termCountsEnd(bytes, at)).toBe(end);
+      expect(readTermCounts(bytes, at).end).toBe(end);
+      at = end;
+    }
+    expect(() => termCountsEnd(bytes.subarray(0, ends[0]! - 1), 1)).toThrow(/truncated/);
   });
 });
