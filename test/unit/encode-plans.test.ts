@@ -35,7 +35,7 @@ describe('encodePlans', () => {
       Array.from({ length: 10 }, () => 100),
     );
     const plans = encodePlans([first, other]);
-    // 1,000 documents to re-encode and 200 to hand on (a tenth of the work each): about 505
+    // 1,000 documents to re-encode and 200 to hand on (a quarter of the work each): about 525
     // documents' worth each, so the first takes the last five blocks.
     expect(plans.get('b')).toEqual({ ownBlocks: 5, foreign: [] });
     expect(plans.get('a')).toEqual({
@@ -60,7 +60,7 @@ describe('encodePlans', () => {
       drained('b', [200, 200, 200]),
       drained('c', [200, 200, 200], null),
     ]);
-    // 1,230 documents' worth, 410 each: the first takes 190 documents from each of the others,
+    // 1,275 documents' worth, 425 each: the first takes 175 documents from each of the others,
     // which is one block of b's (its middle, 100, is within the share) and none of c's.
     expect(plans.get('b')!.ownBlocks).toBe(2);
     expect(plans.get('c')).toEqual({ ownBlocks: 3, foreign: [] });
