@@ -320,19 +320,6 @@ export class CountingTable {
     return low + (this.cfHigh.get(this.heap[record + ID]!) ?? 0) * 0x100000000;
   }
 
-  /** Orders the words of records `a` and `b` by their UTF-16 code units, as `<` orders strings. */
-  compareWords(a: number, b: number): number {
-    const heap = this.heap;
-    const aLength = this.length(a);
-    const bLength = this.length(b);
-    const common = Math.min(aLength, bLength);
-    for (let i = 0; i < common; i++) {
-      const d = packedUnit(heap, a + HEADER, i) - packedUnit(heap, b + HEADER, i);
-      if (d !== 0) return d;
-    }
-    return aLength - bLength;
-  }
-
   /**
    * Writes the term's word at `out[at]` as a length-prefixed arena holds it: its length, then
    * its code units.

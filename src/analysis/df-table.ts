@@ -190,7 +190,8 @@ export class FullCounter {
     records.writeString(id);
     records.writeVarint(li);
     records.writeFloat64(updatedAtMs);
-    // Local ids in first-seen order: `encode` sorts once, by global id.
+    // The first worker's records are final: its ids, sorted and gap-encoded. The others keep
+    // their local ids in first-seen order, and `encode` sorts once, by global id.
     if (finalIds) records.writeSortedTermCounts(ids, tfs, k);
     else records.writeTermCounts(ids, tfs, k, false);
     this.kept++;
@@ -249,6 +250,7 @@ export class FullCounter {
     if (!this.finalIds && map === null) throw new Error('a worker without final ids needs a map');
     this.finishBlock();
     const end = Math.min(blocks, this.blocks.count);
+    const all = end === this.blocks.count;
     let expected = 0;
     for (let b = 0; b < end; b++) expected += this.blockDocuments[b]!;
     const encoded = encodeBlocks(
@@ -263,7 +265,7 @@ export class FullCounter {
     );
     this.blocks.close();
     if (encoded !== expected) throw new Error(`encoded ${encoded} documents of ${expected}`);
-    if (end === this.blocks.count && encoded !== this.kept) {
+    if (all && encoded !== this.kept) {
       throw new Error(`encoded ${encoded} documents of ${this.kept}`);
     }
   }
@@ -387,9 +389,8 @@ export interface MergedLanguage {
   readonly lang: string;
   readonly n: number;
   /**
-   * The terms by global id, as a length-prefixed arena: per
-   * term its length in code units, then the units; the dictionary's layout. `languageWords`
-   * makes strings of them.
+   * The terms by global id, as a length-prefixed arena: per term its length in code units, then
+   * the units; the dictionary's layout. `languageWords` makes strings of them.
    */
   readonly arena: Uint16Array;
   /** Document frequency by global term id. */
@@ -450,8 +451,8 @@ export class MergedTerms {
   /**
    * The global ids alone: per merged id its global id, and per language (in name order) its
    * merged ids in global id order. What the workers need to re-encode their documents;
-   * `mergedLanguages`
-   * then copies out the terms and their counts, which can wait until the workers are at it.
+   * `mergedLanguages` then copies out the terms and their counts, which can wait until the
+   * workers are at it.
    */
   globalIds(): GlobalIds {
     // No worker added anything: no terms.
