@@ -11,9 +11,10 @@
  * cf mod 2^32, its id within its language, then its code units packed two to an int32 (the
  * first in the low half; the high half of an odd word's last int32 is zero). The ids count all
  * languages' terms together, in first-seen order; the ids within a language count that
- * language's alone, also in first-seen order: the ids a state stores (see df-table.ts). A slot holds the record's position, and a
- * word is compared int32 by int32 with the same packing of the word looked up
- * (`packUnits`). A table's memory is what a worker hands the merge: nothing is copied out.
+ * language's alone, also in first-seen order: the ids a state stores (see df-table.ts). A slot
+ * holds the record's position, and a word is compared int32 by int32 with the same packing of
+ * the word looked up (`packUnits`). A table's memory is what a worker hands the merge: nothing
+ * is copied out.
  *
  * Equality is exact: the key only picks the slot and rules out most mismatches; the language,
  * length and every code unit are compared.
@@ -34,7 +35,7 @@ import {
   termKey,
 } from './term-table.js';
 
-/** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32, id in its language. */
+/** Int32s before a record's word: length | language << 8, id, df, cf mod 2^32, language id. */
 const HEADER = 5;
 const TAG = 0;
 const ID = 1;

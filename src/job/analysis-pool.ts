@@ -71,10 +71,10 @@ export interface AnalyzeOptions {
   readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
   /**
    * Full mode: receives each language's terms with their document and collection frequencies,
-   * by global id, one language at a time in name order, while the workers
-   * encode the documents. Between two languages the event loop turns, so that the encoded
-   * pieces go to `onDocuments` meanwhile and the workers do not stop for want of credits.
-   * Nothing else keeps them: take what is needed.
+   * by global id, one language at a time in name order, while the workers encode the
+   * documents. Between two languages the event loop turns, so that the encoded pieces go to
+   * `onDocuments` meanwhile and the workers do not stop for want of credits. Nothing else keeps
+   * them: take what is needed.
    */
   readonly onLanguage?: (language: MergedLanguage) => void;
   /** Full mode: called once every language has gone to `onLanguage`. */
