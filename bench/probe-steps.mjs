@@ -11,7 +11,8 @@
 // tokenise  the tokeniser into the per-document table (DocumentTerms): each distinct word once
 // count     + FullCounter.addDocument without records: the per-worker (language, term) table
 // records   + the document's record (id, language, time, local term ids and counts)
-// encode    FullCounter.encode of those records with ranked ids (the re-encoding at the end)
+// encode    FullCounter.encode of those records with global ids (the re-encoding at the end,
+//           as a worker other than the first does it)
 //
 // Prints the median over the rounds of each step's µs per document.
 import { join } from 'node:path';
