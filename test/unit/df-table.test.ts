@@ -18,6 +18,13 @@ function counts(text: string, lang = 'en'): DocumentTerms {
   return scratch;
 }
 
+/** `prefix`, then `i` in the letters a-z: the tokeniser drops words with digits. */
+function word(prefix: string, i: number): string {
+  return (
+    prefix + [...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('')
+  );
+}
+
 function byLang(counted: readonly MergedLanguage[]): Map<string, MergedLanguage> {
   return new Map(counted.map((language) => [language.lang, language]));
 }
@@ -116,9 +123,6 @@ describe('FullCounter and MergedTerms', () => {
 
   it('hand over the re-encoded documents in pieces of whole documents, in order', () => {
     const counter = new FullCounter(true);
-    // Letters only: the tokeniser drops words with digits.
-    const word = (prefix: string, i: number): string =>
-      prefix + [...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
     const texts = Array.from(
       { length: 500 },
       (_, i) => `the ${word('w', i)} ${word('x', i % 7)} the`,
@@ -157,8 +161,6 @@ describe('FullCounter and MergedTerms', () => {
   });
 
   it('give the same terms and counts whichever worker counted which document', () => {
-    const word = (prefix: string, i: number): string =>
-      prefix + [...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
     const texts = Array.from({ length: 300 }, (_, i) =>
       ['the', word('w', i % 37), word('x', i % 11), word('y', i), i % 2 === 0 ? 'of' : 'and'].join(
         ' ',

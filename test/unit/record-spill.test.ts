@@ -8,6 +8,26 @@ import { DocumentTerms } from '../../src/analysis/term-table.js';
 import { addTermRanges } from '../../src/analysis/tokenizer.js';
 import { FileRecordBlocks, RecordBlockReader } from '../../src/state/record-spill.js';
 
+/** Counts `texts` into `counter`, in English, as documents d0, d1, …; returns `counter`. */
+function countTexts(counter: FullCounter, texts: readonly string[]): FullCounter {
+  const terms = new DocumentTerms();
+  texts.forEach((text, i) => {
+    terms.clear();
+    addTermRanges(text, 'en', terms);
+    counter.addDocument(`d${i}`, 'en', i, terms);
+  });
+  return counter;
+}
+
+/** `counter`'s local -> global map, merged after a first worker that counted nothing. */
+function globalMap(counter: FullCounter): Uint32Array {
+  const merged = new MergedTerms();
+  merged.add(new FullCounter(false, undefined, undefined, true).terms());
+  const local = merged.add(counter.terms());
+  const { globalOf } = merged.byGlobalId();
+  return local.map((id) => globalOf[id]!);
+}
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'record-spill-'));
@@ -55,26 +75,14 @@ describe('FileRecordBlocks', () => {
   });
 
   it('lets a counter encode exactly what it encodes from memory', () => {
-    const terms = new DocumentTerms();
     const texts = Array.from(
       { length: 3000 },
       (_, i) => `the cat ${'abcdefghij'[i % 10]}${'klmnopqrst'[(i >> 3) % 10]}x and the dog`,
     );
     const run = (counter: FullCounter): EncodedDocuments[] => {
-      texts.forEach((text, i) => {
-        terms.clear();
-        addTermRanges(text, 'en', terms);
-        counter.addDocument(`d${i}`, 'en', i, terms);
-      });
-      const merged = new MergedTerms();
-      const local = merged.add(counter.terms());
-      const { globalOf } = merged.byGlobalId();
+      const map = globalMap(countTexts(counter, texts));
       const pieces: EncodedDocuments[] = [];
-      counter.encode(
-        local.map((id) => globalOf[id]!),
-        (piece) => pieces.push(piece),
-        1000,
-      );
+      counter.encode(map, (piece) => pieces.push(piece), 1000);
       return pieces;
     };
     const path = join(dir, 'records.tmp');
@@ -111,27 +119,15 @@ describe('FileRecordBlocks', () => {
   });
 
   it('encodes the same documents when another worker re-encodes its last blocks', () => {
-    const terms = new DocumentTerms();
-    const counter = (blocks?: FileRecordBlocks): FullCounter => {
-      const made = new FullCounter(true, blocks, 512);
-      for (let i = 0; i < 2000; i++) {
-        terms.clear();
-        addTermRanges(
-          `the ${'abcdefghij'[i % 10]}${'klmnopqrst'[(i >> 2) % 10]}y of it`,
-          'en',
-          terms,
-        );
-        made.addDocument(`d${i}`, 'en', i, terms);
-      }
-      return made;
-    };
+    const texts = Array.from(
+      { length: 2000 },
+      (_, i) => `the ${'abcdefghij'[i % 10]}${'klmnopqrst'[(i >> 2) % 10]}y of it`,
+    );
+    const counter = (blocks?: FileRecordBlocks): FullCounter =>
+      countTexts(new FullCounter(true, blocks, 512), texts);
     const encodeWith = (made: FullCounter, split: number | undefined): EncodedDocuments[] => {
       const list = made.blockList();
-      const merged = new MergedTerms();
-      merged.add(new FullCounter(false, undefined, undefined, true).terms());
-      const local = merged.add(made.terms());
-      const { globalOf } = merged.byGlobalId();
-      const map = local.map((id) => globalOf[id]!);
+      const map = globalMap(made);
       const reader = list.path === null ? null : new RecordBlockReader(list.path, list.sizes);
       const pieces: EncodedDocuments[] = [];
       made.encode(map, (piece) => pieces.push(piece), 1000, split);
