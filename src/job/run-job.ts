@@ -56,7 +56,7 @@ import {
 } from './errors.js';
 import { checkGuardrails, describeViolations } from './guardrails.js';
 import { type JobResult, round } from './result.js';
-import { analysisKey, planRun, type RunPlan } from './state-plan.js';
+import { analysisKey, planRun } from './state-plan.js';
 
 export interface RunJobOptions {
   readonly config: Config;
@@ -129,8 +129,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     try {
       return await work();
     } finally {
-      // A phase run twice (a delta recounted in full) counts both times.
-      result.phases[name] = round((result.phases[name] ?? 0) + (performance.now() - t0) / 1000);
+      result.phases[name] = round((performance.now() - t0) / 1000);
     }
   };
 
@@ -228,7 +227,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       logger.info({ source: opened.location }, 'MongoDB source open');
     }
 
-    const firstPlan = await phase('plan', async () => {
+    const plan = await phase('plan', async () => {
       if (!options.dryRun) {
         try {
           await stateDir.ensure();
@@ -238,188 +237,146 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       }
       return planRun(stateDir, config, options.full, windowEnd);
     });
+    result.mode = plan.mode;
+    if (plan.mode === 'full') {
+      result.modeReason = plan.reason;
+      if (plan.warning !== null) result.warnings.push(plan.warning);
+    } else {
+      deltaStore = plan.store;
+      result.window.from = plan.from.toISOString();
+      const integrity = plan.store.integrity;
+      if (integrity !== null && !integrity.checked) {
+        logger.info(
+          { soundAt: integrity.soundAt.toISOString() },
+          'integrity check skipped: the state was known sound within state.integrityCheckHours',
+        );
+      }
+      const readAhead = plan.store.readAhead;
+      if (readAhead !== null) {
+        logger.info(
+          { bytes: readAhead.bytesRead, seconds: round(readAhead.seconds) },
+          'state database was not in the page cache: read through before its check',
+        );
+      }
+    }
+    logger.info(
+      { mode: plan.mode, from: result.window.from, to: result.window.to },
+      'window fixed',
+    );
+
+    const keepRecords = plan.mode === 'full' && !options.dryRun;
+    if (!options.dryRun) {
+      // Unfinished generations of runs that died (with a full count's record files, which can
+      // be large) go now, under the lock, whatever this run's mode.
+      await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
+      // So do dictionary files a delta run wrote but never committed.
+      deltaStore?.removeStaleDictionaries();
+    }
+    if (keepRecords) building = await stateDir.createGeneration(runId);
+    if (deltaStore !== null) transaction = deltaStore.begin();
+    const activeTransaction = transaction;
+    const activeBuild = building;
+    let recordBytes = 0;
+    // Full mode: document-term pairs counted, and the frequencies selection needs.
+    let occurrences = 0;
+    const selectionCounts: DfTables = new Map();
     const selectionRatio = Math.min(
       config.analysis.minDocumentRatio,
       config.analysis.leaveDocumentRatio,
     );
 
-    /** Analyses the corpus as `plan` says; run again as a full count when a delta's state fails. */
-    const analyzeAs = async (plan: RunPlan) => {
-      result.mode = plan.mode;
-      result.window.from = plan.mode === 'delta' ? plan.from.toISOString() : null;
-      if (plan.mode === 'full') {
-        result.modeReason = plan.reason;
-        if (plan.warning !== null) result.warnings.push(plan.warning);
-      } else {
-        deltaStore = plan.store;
-        const integrity = plan.store.integrity;
-        if (integrity !== null && !integrity.checked) {
-          logger.info(
-            { soundAt: integrity.soundAt.toISOString() },
-            'integrity check skipped: the state was known sound within state.integrityCheckHours',
-          );
-        }
-      }
-      logger.info(
-        { mode: plan.mode, from: result.window.from, to: result.window.to },
-        'window fixed',
-      );
-
-      const keepRecords = plan.mode === 'full' && !options.dryRun;
-      if (!options.dryRun) {
-        // Unfinished generations of runs that died (with a full count's record files, which can
-        // be large) go now, under the lock, whatever this run's mode.
-        await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
-        // So do dictionary files a delta run wrote but never committed.
-        if (plan.mode === 'delta') plan.store.removeStaleDictionaries();
-      }
-      if (keepRecords) building = await stateDir.createGeneration(runId);
-      if (plan.mode === 'delta') transaction = plan.store.begin();
-      const activeTransaction = transaction;
-      const activeBuild = building;
-      const counted = {
-        recordBytes: 0,
-        // Full mode: document-term pairs counted, and the frequencies selection needs.
-        occurrences: 0,
-        selectionCounts: new Map() as DfTables,
-        undated: 0,
+    let input: CorpusInput;
+    let undated = 0;
+    if (location.kind === 'file') {
+      input = { kind: 'file', path: location.path };
+    } else {
+      const window = {
+        fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
+        toMs: windowEnd.getTime(),
       };
-
-      let input: CorpusInput;
-      if (location.kind === 'file') {
-        input = { kind: 'file', path: location.path };
+      // Opened above for every MongoDB location.
+      const mongo = await mongoModule!.mongoInput(source!, window, plan.mode === 'full', signal);
+      if (mongo.total !== null) options.progress.total(mongo.total);
+      if (mongo.undated === null) {
+        result.warnings.push(
+          `could not count the documents whose ${config.source.fields.updatedAt} is not a date`,
+        );
       } else {
-        const window = {
-          fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
-          toMs: windowEnd.getTime(),
-        };
-        // Opened above for every MongoDB location.
-        const mongo = await mongoModule!.mongoInput(source!, window, plan.mode === 'full', signal);
-        if (mongo.total !== null) options.progress.total(mongo.total);
-        if (mongo.undated === null) {
-          result.warnings.push(
-            `could not count the documents whose ${config.source.fields.updatedAt} is not a date`,
-          );
-        } else {
-          counted.undated = mongo.undated;
-        }
-        logger.info({ documents: mongo.total }, 'documents in the window');
-        input = mongo.input;
+        undated = mongo.undated;
       }
-
-      const started = analysisWorkers;
-      analysisWorkers = null;
-      const outcome = await phase('analyze', async () => {
-        const analysed = await analyzeCorpus({
-          input,
-          workers: config.analysis.workers,
-          ...(started === null ? {} : { started }),
-          settings: {
-            fields: config.source.fields,
-            maxDocumentBytes: config.source.maxDocumentBytes,
-            mode: plan.mode,
-            keepRecords,
-            recordDir: activeBuild === null ? null : dirname(activeBuild.path),
-            windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
-            windowEndMs: windowEnd.getTime(),
-            detectLanguage: config.analysis.detectLanguage === 'on',
-            languageVariants: config.analysis.languageVariants,
-            dictionary: activeTransaction?.sharedTerms() ?? null,
-          },
-          signal,
-          onProgress: (count) => options.progress.documents(count),
-          onChanges: (changes) => {
-            for (const change of changes) activeTransaction?.apply(change);
-          },
-          onLanguage: (language) => {
-            // The dictionaries go into the new state while the workers encode the documents.
-            activeBuild?.store.loadLanguage(
-              language.lang,
-              language.n,
-              language.arena,
-              language.df,
-              language.cf,
-            );
-            for (const df of language.df) counted.occurrences += df;
-            counted.selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
-          },
-          onLanguagesDone: () => activeBuild?.store.saveDictionary(),
-          onDocuments: (docs) => {
-            counted.recordBytes += docs.records.byteLength;
-            activeBuild?.store.loadDocuments(
-              docs.ids,
-              docs.langs,
-              docs.langOf,
-              docs.updatedAt,
-              docs.records,
-              docs.ends,
-            );
-          },
-        }).catch((error: unknown) => {
-          if (error instanceof DuplicateDocumentError) {
-            const rule =
-              location.kind === 'file'
-                ? 'a corpus file holds one line per document'
-                : `the documents' ${config.source.fields.id} must be unique`;
-            throw new SourceError(`${error.message} in the source: ${rule}`, { cause: error });
-          }
-          if (mongoModule !== null) throw mongoModule.sourceFailure(error);
-          const code = (error as NodeJS.ErrnoException).code;
-          if (
-            location.kind === 'file' &&
-            (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
-          ) {
-            throw new SourceError(`cannot read the corpus file ${location.path}: ${code}`, {
-              cause: error,
-            });
-          }
-          throw error;
-        });
-        // The state's check ran while the delta was read: nothing is selected from a state
-        // that failed it.
-        if (plan.mode === 'delta') {
-          await plan.store.verified();
-          const readAhead = plan.store.readAhead;
-          if (readAhead !== null) {
-            logger.info(
-              { bytes: readAhead.bytesRead, seconds: round(readAhead.seconds) },
-              'state database was not in the page cache: read through before its check',
-            );
-          }
-        }
-        return analysed;
-      });
-      return { outcome, activeTransaction, activeBuild, ...counted };
-    };
-
-    let plan: RunPlan = firstPlan;
-    let analysis: Awaited<ReturnType<typeof analyzeAs>>;
-    try {
-      analysis = await analyzeAs(plan);
-    } catch (error) {
-      // A delta that failed, or read a state failing its check, recounts in full, as a state
-      // found unreadable when opened does.
-      const store = plan.mode === 'delta' ? plan.store : null;
-      const failure = store !== null && !signal.aborted ? await store.failure() : null;
-      if (failure === null) throw error;
-      (transaction as DeltaTransaction | null)?.rollback();
-      transaction = null;
-      store?.close();
-      deltaStore = null;
-      logger.warn(
-        { err: failure.message, ...(error === failure ? {} : { analysis: messageOf(error) }) },
-        'the state failed its integrity check',
-      );
-      plan = {
-        mode: 'full',
-        reason: 'stateUnreadable',
-        warning: `${failure.message}; recounting in full`,
-      };
-      analysis = await analyzeAs(plan);
+      logger.info({ documents: mongo.total }, 'documents in the window');
+      input = mongo.input;
     }
-    const { outcome, activeTransaction, activeBuild, recordBytes, occurrences, selectionCounts } =
-      analysis;
-    const undated = analysis.undated;
+
+    const started = analysisWorkers;
+    analysisWorkers = null;
+    const outcome = await phase('analyze', () =>
+      analyzeCorpus({
+        input,
+        workers: config.analysis.workers,
+        ...(started === null ? {} : { started }),
+        settings: {
+          fields: config.source.fields,
+          maxDocumentBytes: config.source.maxDocumentBytes,
+          mode: plan.mode,
+          keepRecords,
+          recordDir: activeBuild === null ? null : dirname(activeBuild.path),
+          windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
+          windowEndMs: windowEnd.getTime(),
+          detectLanguage: config.analysis.detectLanguage === 'on',
+          languageVariants: config.analysis.languageVariants,
+          dictionary: activeTransaction?.sharedTerms() ?? null,
+        },
+        signal,
+        onProgress: (count) => options.progress.documents(count),
+        onChanges: (changes) => {
+          for (const change of changes) activeTransaction?.apply(change);
+        },
+        onLanguage: (language) => {
+          // The dictionaries go into the new state while the workers encode the documents.
+          activeBuild?.store.loadLanguage(
+            language.lang,
+            language.n,
+            language.arena,
+            language.df,
+            language.cf,
+          );
+          for (const df of language.df) occurrences += df;
+          selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
+        },
+        onLanguagesDone: () => activeBuild?.store.saveDictionary(),
+        onDocuments: (docs) => {
+          recordBytes += docs.records.byteLength;
+          activeBuild?.store.loadDocuments(
+            docs.ids,
+            docs.langs,
+            docs.langOf,
+            docs.updatedAt,
+            docs.records,
+            docs.ends,
+          );
+        },
+      }).catch((error: unknown) => {
+        if (error instanceof DuplicateDocumentError) {
+          const rule =
+            location.kind === 'file'
+              ? 'a corpus file holds one line per document'
+              : `the documents' ${config.source.fields.id} must be unique`;
+          throw new SourceError(`${error.message} in the source: ${rule}`, { cause: error });
+        }
+        if (mongoModule !== null) throw mongoModule.sourceFailure(error);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (
+          location.kind === 'file' &&
+          (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+        ) {
+          throw new SourceError(`cannot read the corpus file ${location.path}: ${code}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }),
+    );
     checkSignal();
     const stats = outcome.stats;
     // Documents no window query can see count as bad, so a corpus full of them fails loudly.
@@ -633,7 +590,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     } catch {
       // Closing the store below rolls back as well.
     }
-    (deltaStore as DfStore | null)?.close();
+    deltaStore?.close();
     await (source as MongoSource | null)?.close();
     const leftover = building as { generation: string; store: DfStore } | null;
     if (leftover !== null) {

@@ -63,8 +63,6 @@ export async function planRun(
   try {
     store = await stateDir.openCurrent(current, {
       skipCheckWithinHours: config.state.integrityCheckHours,
-      // The run awaits the check before it selects anything (`DfStore.verified`).
-      checkInBackground: true,
     });
   } catch (error) {
     // Written by another version of the job (the stored counts differ in kind, not in value).

@@ -78,11 +78,8 @@ export class DeltaTransaction {
     private readonly db: Database.Database,
     private readonly dictionary: TermDictionary,
     private readonly dir: string,
-    /**
-     * When the database passed its integrity check in this run, written at commit (or null);
-     * throws while the check runs or after it failed, which stops the commit.
-     */
-    private readonly soundAt: () => string | null,
+    /** When the database passed its integrity check in this run, written at commit (or null). */
+    private readonly soundAt: string | null,
     /** Called once the transaction ends: with the new dictionary file, or null when rolled back. */
     private readonly onEnd: (dictionaryFile: string | null) => void,
   ) {
@@ -240,14 +237,13 @@ export class DeltaTransaction {
   /** Writes the dictionary to a new file, then commits the database naming it. */
   commit(): void {
     if (!this.open) throw new Error('transaction already ended');
-    const soundAt = this.soundAt();
     this.flush();
     const name = newDictionaryName();
     const path = join(this.dir, name);
     try {
       this.dictionary.write(path);
       putMeta(this.db, 'dictionary', name);
-      if (soundAt !== null) putMeta(this.db, 'soundAt', soundAt);
+      if (this.soundAt !== null) putMeta(this.db, 'soundAt', this.soundAt);
       this.db.exec('COMMIT');
     } catch (error) {
       rmSync(path, { force: true });

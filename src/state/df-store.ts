@@ -73,12 +73,6 @@ export interface OpenOptions {
   readonly skipCheckWithinHours?: number;
   /** The time the run started (default: now). */
   readonly now?: Date;
-  /**
-   * Return once the dictionary is read, while SQLite's check goes on on a thread of its own
-   * (whatever the database's size): `verified` tells how it ended. A delta run reads and changes
-   * the documents meanwhile; its transaction commits only once the check has passed.
-   */
-  readonly checkInBackground?: boolean;
 }
 
 export interface Integrity {
@@ -86,11 +80,6 @@ export interface Integrity {
   readonly checked: boolean;
   /** When the database was last known sound. */
   readonly soundAt: Date;
-}
-
-function unreadable(path: string, error: unknown): StateCorruptError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new StateCorruptError(`state ${path} is unreadable: ${message}`, { cause: error });
 }
 
 /** The `soundAt` meta value as a time, or null when absent or not a valid time. */
@@ -112,20 +101,13 @@ export class DfStore {
   readAhead: ReadAhead | null = null;
   /** Whether `open` checked the database, and when it was known sound (a check passing: now). */
   integrity: Integrity | null = null;
-  /** A check still running in the background (`checkInBackground`): its failure, or null. */
-  private pendingCheck: Promise<StateCorruptError | null> | null = null;
-  /** How the check ended: null while it runs (or when none ran). */
-  private checkFailure: StateCorruptError | null | undefined = undefined;
-  private readonly stopCheck: AbortController;
 
   private constructor(
     db: Database.Database,
     path: string,
     dictionaryFile: string | null,
     dictionary: TermDictionary,
-    stopCheck: AbortController = new AbortController(),
   ) {
-    this.stopCheck = stopCheck;
     this.db = db;
     this.dir = dirname(path);
     this.dictionaryFile = dictionaryFile;
@@ -135,8 +117,7 @@ export class DfStore {
   /**
    * Opens an existing store; rejects with StateCorruptError when it is not a readable store.
    * SQLite's integrity check runs on another thread while this one reads the dictionary, unless
-   * the database was known sound less than `skipCheckWithinHours` hours before `now`; with
-   * `checkInBackground`, `verified` tells how it ended.
+   * the database was known sound less than `skipCheckWithinHours` hours before `now`.
    */
   static async open(path: string, options: OpenOptions = {}): Promise<DfStore> {
     const now = options.now ?? new Date();
@@ -146,9 +127,6 @@ export class DfStore {
     let dictionary: TermDictionary;
     let readAhead: ReadAhead | null = null;
     let integrity: Integrity;
-    const background = options.checkInBackground === true;
-    const stopCheck = new AbortController();
-    let store: DfStore | undefined;
     try {
       db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = DELETE');
@@ -169,14 +147,8 @@ export class DfStore {
         integrity = { checked: false, soundAt };
       } else {
         integrity = { checked: true, soundAt: now };
-        check = quickCheck(db, path, {
-          // In the background a thread costs no waiting, whatever the database's size.
-          ...(background ? { inlineBelow: 0, background: true } : {}),
-          onReadAhead: (found) => {
-            readAhead = found;
-            if (store !== undefined) store.readAhead = found;
-          },
-          signal: stopCheck.signal,
+        check = quickCheck(db, path, undefined, (found) => {
+          readAhead = found;
         });
       }
       const named = getMeta(db, 'dictionary');
@@ -187,51 +159,23 @@ export class DfStore {
       dictionary = TermDictionary.read(join(dirname(path), name));
       // Opened for a delta run, which looks terms up: a term stored twice is found now.
       dictionary.index();
-      if (check !== undefined && !background) {
+      if (check !== undefined) {
         const result = await check;
         if (result !== 'ok') throw new Error(`quick_check: ${result}`);
       }
     } catch (error) {
       // Nothing is left running or open behind a refusal.
-      stopCheck.abort();
       await check?.catch(() => undefined);
       if (db?.open === true) db.close();
       if (error instanceof StateSchemaError) throw error;
-      throw unreadable(path, error);
+      throw new StateCorruptError(`state ${path} is unreadable: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-    store = new DfStore(db, path, name, dictionary, stopCheck);
+    const store = new DfStore(db, path, name, dictionary);
     store.readAhead = readAhead;
     store.integrity = integrity;
-    if (check !== undefined && background) {
-      const opened = store;
-      opened.pendingCheck = check
-        .then(
-          (result) =>
-            result === 'ok' ? null : unreadable(path, new Error(`quick_check: ${result}`)),
-          (error: unknown) => unreadable(path, error),
-        )
-        .then((failure) => {
-          opened.checkFailure = failure;
-          return failure;
-        });
-    } else {
-      store.checkFailure = null;
-    }
     return store;
-  }
-
-  /**
-   * Resolves once the integrity check passed (at once when it ran in `open`, or none ran);
-   * rejects with StateCorruptError when it found the database damaged or could not run.
-   */
-  async verified(): Promise<void> {
-    const failure = await this.failure();
-    if (failure !== null) throw failure;
-  }
-
-  /** Once the integrity check ended: what it found wrong, or null when it passed or none ran. */
-  failure(): Promise<StateCorruptError | null> {
-    return this.pendingCheck ?? Promise.resolve(null);
   }
 
   /** Creates an empty store for a full count. */
@@ -402,14 +346,8 @@ export class DfStore {
     this.db.pragma(`cache_size = -${DELTA_CACHE_KIB}`);
     this.db.exec('BEGIN IMMEDIATE');
     this.inTransaction = true;
-    // A check that passed is recorded with the changes; none are committed before it passed.
-    const soundAt = (): string | null => {
-      if (this.checkFailure === undefined) {
-        throw new Error('the integrity check of the state has not finished');
-      }
-      if (this.checkFailure !== null) throw this.checkFailure;
-      return this.integrity?.checked === true ? this.integrity.soundAt.toISOString() : null;
-    };
+    // A check that passed when the store was opened is recorded with the changes.
+    const soundAt = this.integrity?.checked === true ? this.integrity.soundAt.toISOString() : null;
     return new DeltaTransaction(this.db, dictionary, this.dir, soundAt, (committed) => {
       this.inTransaction = false;
       if (committed === null) {
@@ -424,7 +362,6 @@ export class DfStore {
   }
 
   close(): void {
-    this.stopCheck.abort();
     if (this.inTransaction) {
       this.db.exec('ROLLBACK');
       this.inTransaction = false;

@@ -1,8 +1,7 @@
 /**
  * SQLite's `quick_check` of a state database on a thread of its own, so that it runs while the
  * opening thread reads the term dictionary (on the benchmark's 1M-document state the check takes
- * about 0.3 s, the dictionary about 0.25 s) or, for a delta run, at the lowest priority while the
- * run reads its changes (`background`). The check's connection is read-only; the caller
+ * about 0.3 s, the dictionary about 0.25 s). The check's connection is read-only; the caller
  * must have read the database once before, so that a hot journal left by a crash is already
  * rolled back. A small database is checked on the caller's connection: starting a thread costs
  * more (30-50 ms) than checking 64 MB.
@@ -95,13 +94,6 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const readAheadIfCold = ${readAheadIfCold.toString()};
 let db;
-if (workerData.background) {
-  try {
-    // This thread's id, for a priority of its own (Linux; elsewhere it keeps the process's).
-    const thread = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-    require('node:os').setPriority(thread, 19);
-  } catch {}
-}
 try {
   const readAhead = readAheadIfCold(require('node:fs'), workerData.path, workerData.samples, workerData.coldReadNs, workerData.maxReadAheadBytes);
   db = new Database(workerData.path, { readonly: true, fileMustExist: true });
@@ -113,38 +105,18 @@ try {
 }
 `;
 
-export interface CheckOptions {
-  /** Below this size (bytes) the check runs on the caller's connection, on its thread. */
-  readonly inlineBelow?: number;
-  /** Hears of a read through a database found out of the page cache. */
-  readonly onReadAhead?: (readAhead: ReadAhead) => void;
-  /** A sampled 4 KB read slower than this (ns) counts as read from the disk. */
-  readonly coldReadNs?: number;
-  /** Aborting it ends the check's thread; the promise then rejects. */
-  readonly signal?: AbortSignal;
-  /**
-   * Run the check's thread at the lowest CPU priority (Linux): it then takes only what the
-   * run's other threads leave, for a caller that does not wait for it.
-   */
-  readonly background?: boolean;
-}
-
 /**
  * Resolves with `ok` or SQLite's first finding; rejects when the check could not run. `db` is
- * the caller's connection to `path`, used for a small database (`inlineBelow`).
+ * the caller's connection to `path`, used for a database smaller than `inlineBelow` bytes.
+ * `onReadAhead` hears of a read through a database found out of the page cache.
  */
 export function quickCheck(
   db: Database.Database,
   path: string,
-  options: CheckOptions = {},
+  inlineBelow = INLINE_CHECK_BYTES,
+  onReadAhead?: (readAhead: ReadAhead) => void,
+  coldReadNs = COLD_READ_NS,
 ): Promise<string> {
-  const {
-    inlineBelow = INLINE_CHECK_BYTES,
-    onReadAhead,
-    coldReadNs = COLD_READ_NS,
-    signal,
-    background = false,
-  } = options;
   const reportReadAhead = (readAhead: ReadAhead | undefined): void => {
     if (readAhead !== undefined && readAhead.bytesRead > 0) onReadAhead?.(readAhead);
   };
@@ -157,10 +129,6 @@ export function quickCheck(
     return Promise.reject(error);
   }
   return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(new Error('the integrity check was stopped'));
-      return;
-    }
     const worker = new Worker(CHECK, {
       eval: true,
       workerData: {
@@ -169,15 +137,9 @@ export function quickCheck(
         samples: SAMPLE_PAGES,
         coldReadNs,
         maxReadAheadBytes: maxReadAheadBytes(),
-        background,
       },
     });
     let answered = false;
-    const stop = (): void => {
-      void worker.terminate();
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-    worker.once('exit', () => signal?.removeEventListener('abort', stop));
     worker.once(
       'message',
       (message: { result?: string; error?: string; readAhead?: ReadAhead }) => {
@@ -195,14 +157,7 @@ export function quickCheck(
       reject(error);
     });
     worker.once('exit', (code) => {
-      if (answered) return;
-      reject(
-        new Error(
-          signal?.aborted === true
-            ? 'the integrity check was stopped'
-            : `the integrity check's thread exited with code ${code}`,
-        ),
-      );
+      if (!answered) reject(new Error(`the integrity check's thread exited with code ${code}`));
     });
   });
 }

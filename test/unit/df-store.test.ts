@@ -297,45 +297,6 @@ describe('DfStore', () => {
     ).rejects.toThrow(/is unreadable: quick_check: \*\*\* in database main/);
   });
 
-  it('checks in the background: the delta is read meanwhile and commits once the check passed', async () => {
-    const path = await build('background');
-    const now = new Date('2026-12-01T00:00:00.000Z');
-    const store = await DfStore.open(path, { checkInBackground: true, now });
-    const tx = store.begin();
-    tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
-    await store.verified();
-    expect(await store.failure()).toBeNull();
-    tx.commit();
-    store.close();
-    const reopened = await DfStore.open(path);
-    expect(tables(reopened)).toEqual({
-      en: { n: 1, df: { the: 1, dog: 1 }, cf: { the: 1, dog: 3 } },
-    });
-    reopened.close();
-    const db = new Database(path, { readonly: true });
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'soundAt'").pluck().get()).toBe(
-      now.toISOString(),
-    );
-    db.close();
-  });
-
-  it('a background check that finds the database damaged stops the commit', async () => {
-    const path = await build('background-damaged');
-    await damageTableRoot(path, 'docs');
-    // Only the check reads the documents' table: the store opens.
-    const store = await DfStore.open(path, { checkInBackground: true });
-    const failure = await store.failure();
-    expect(failure).toBeInstanceOf(StateCorruptError);
-    expect(failure?.message).toMatch(/is unreadable: quick_check: \*\*\* in database main/);
-    await expect(store.verified()).rejects.toBe(failure);
-    const tx = store.begin();
-    expect(() => tx.commit()).toThrow(failure?.message);
-    tx.rollback();
-    store.close();
-    // Opened without `checkInBackground`, the same store is refused at once.
-    await expect(DfStore.open(path)).rejects.toThrow(/quick_check: \*\*\* in database main/);
-  });
-
   it('refuses counts that the stored records cannot explain', async () => {
     // dog's cf is 1, but b's record says it occurs 3 times there.
     const store = await DfStore.open(await build('corrupt', 1));

@@ -43,7 +43,7 @@ describe('quickCheck', () => {
         const path = await database(`${inlineBelow}-${damaged}.sqlite`, damaged);
         const db = new Database(path, { fileMustExist: true });
         try {
-          const result = await quickCheck(db, path, { inlineBelow });
+          const result = await quickCheck(db, path, inlineBelow);
           if (damaged) expect(result).toMatch(/^\*\*\* in database main \*\*\*/);
           else expect(result).toBe('ok');
         } finally {
@@ -64,25 +64,13 @@ describe('quickCheck', () => {
       try {
         // A threshold below any read's time: every sampled page counts as read from the disk.
         const heard: ReadAhead[] = [];
-        expect(
-          await quickCheck(db, path, {
-            inlineBelow,
-            onReadAhead: (r) => heard.push(r),
-            coldReadNs: -1,
-          }),
-        ).toBe('ok');
+        expect(await quickCheck(db, path, inlineBelow, (r) => heard.push(r), -1)).toBe('ok');
         expect(heard).toHaveLength(1);
         expect(heard[0]!.bytesRead).toBe(size);
         expect(heard[0]!.slowSamples).toBe(32);
         // One above any: the file counts as cached and is not read through.
         const none: ReadAhead[] = [];
-        expect(
-          await quickCheck(db, path, {
-            inlineBelow,
-            onReadAhead: (r) => none.push(r),
-            coldReadNs: 1e12,
-          }),
-        ).toBe('ok');
+        expect(await quickCheck(db, path, inlineBelow, (r) => none.push(r), 1e12)).toBe('ok');
         expect(none).toEqual([]);
       } finally {
         db.close();
@@ -132,31 +120,12 @@ describe('quickCheck', () => {
     expect(readAheadIfCold(fs, empty, 8, -1, size)).toMatchObject({ slowSamples: 0, bytesRead: 0 });
   });
 
-  it('stops its thread when the signal is aborted, and rejects', async () => {
-    const path = await database('stopped.sqlite', false);
-    const db = new Database(path, { fileMustExist: true });
-    try {
-      await expect(
-        quickCheck(db, path, { inlineBelow: 0, signal: AbortSignal.abort() }),
-      ).rejects.toThrow('the integrity check was stopped');
-      // Aborted while its thread starts: the thread ends without an answer.
-      const stop = new AbortController();
-      const running = quickCheck(db, path, { inlineBelow: 0, signal: stop.signal });
-      stop.abort();
-      await expect(running).rejects.toThrow('the integrity check was stopped');
-      // Not aborted, the same check passes, at the lowest priority too.
-      expect(await quickCheck(db, path, { inlineBelow: 0, background: true })).toBe('ok');
-    } finally {
-      db.close();
-    }
-  });
-
   it('rejects when the database cannot be opened at all', async () => {
     const path = await database('gone.sqlite', false);
     const db = new Database(path, { fileMustExist: true });
     await rm(path);
     // Inline, the open connection still reads the unlinked file; the thread cannot open it.
-    await expect(quickCheck(db, path, { inlineBelow: 0 })).rejects.toThrow();
+    await expect(quickCheck(db, path, 0)).rejects.toThrow();
     db.close();
   });
 });
