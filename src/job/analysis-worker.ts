@@ -374,8 +374,8 @@ function encode(
   foreign: ReadonlyArray<{ blocks: ForeignBlocks; reader: RecordBlockReader }>,
 ): EncodeResult {
   const counter = fullCounter();
+  // None for the worker with the final ids; `FullCounter.encode` refuses any other without one.
   const map = task.maps.get(workerId) ?? null;
-  if (map === null && !counter.finalIds) throw new Error(`no term id map for worker ${workerId}`);
   const credits = new Int32Array(task.credits);
   let documents = 0;
   let pieces = 0;
