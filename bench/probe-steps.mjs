@@ -10,9 +10,9 @@
 // scan      the tokeniser into a sink that keeps nothing (no string is made per token)
 // tokenise  the tokeniser into the per-document table (DocumentTerms): each distinct word once
 // count     + FullCounter.addDocument without records: the per-worker (language, term) table
-// records   + the document's record (id, language, time, local term ids and counts)
-// encode    FullCounter.encode of those records with global ids (the re-encoding at the end,
-//           as a worker other than the first does it)
+// records   + the document's record (id, language, time, term ids sorted and gap-encoded)
+// hand on   FullCounter.handOn of those records, in pieces for the job to store (the end of a
+//           worker's count)
 //
 // Prints the median over the rounds of each step's µs per document.
 import { join } from 'node:path';
@@ -69,23 +69,20 @@ function round() {
   const keeping = new FullCounter(true);
   const records = timeCounting(keeping);
 
-  const merged = new MergedTerms();
-  const local = merged.add(keeping.terms());
-  const { globalOf } = merged.byGlobalId();
-  const map = local.map((id) => globalOf[id]);
+  new MergedTerms().add(keeping.terms());
   let bytes = 0;
   t = cpu();
-  keeping.encode(map, (piece) => {
+  keeping.handOn(0, (piece) => {
     bytes += piece.records.length;
   });
-  const encode = cpu() - t;
+  const handOn = cpu() - t;
   return {
     parse: perDoc(parse),
     scan: perDoc(scan),
     tokenise: perDoc(tokenise),
     count: perDoc(count - tokenise),
     records: perDoc(records - count),
-    encode: perDoc(encode),
+    'hand on': perDoc(handOn),
     'record B/doc': bytes / docs.length,
   };
 }

@@ -244,17 +244,18 @@ export class CountingTable {
   /**
    * Interns every term of `other` (another worker's table, whose language indices `langs`
    * maps to this table's, and whose terms were keyed with the salts `salts` by those indices)
-   * with its counts added; returns, per id of `other`, the id here. `other`'s records are read
+   * with its counts added; returns, per language index of `other`, its terms' ids within their
+   * language here by their ids within it there (`languageId`). `other`'s records are read
    * in id order, as they lie (`recordsById`, which checks their layout); each key is computed
    * again from the word (`termKey` of its `hashRange`), which costs less than finding it in
    * `other`'s slots, one cache miss a term.
    * Each batch's slots and records here are read ahead together (`touch`).
    */
-  absorb(other: CountingTable, langs: ArrayLike<number>, salts: ArrayLike<number>): Uint32Array {
+  absorb(other: CountingTable, langs: ArrayLike<number>, salts: ArrayLike<number>): Uint32Array[] {
     const size = other.size;
     const heap = other.heap;
     const records = other.recordsById();
-    const ids = new Uint32Array(size);
+    const ids = other.languageSizes.map((count) => new Uint32Array(count));
     const keys = new Int32Array(READ_AHEAD_BATCH);
     const mapped = new Int32Array(READ_AHEAD_BATCH);
     for (let start = 0; start < size; start += READ_AHEAD_BATCH) {
@@ -275,7 +276,7 @@ export class CountingTable {
         const from = records[start + k]!;
         const at = this.intern(mapped[k]!, keys[k]!, heap, from + HEADER, other.length(from));
         this.add(at, other.df(from), other.cf(from));
-        ids[start + k] = this.id(at);
+        ids[other.language(from)]![other.languageId(from)] = this.languageId(at);
       }
     }
     return ids;

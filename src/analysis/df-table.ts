@@ -6,18 +6,22 @@
  * A worker counts into its own `FullCounter`, a `CountingTable` of (language, term) -> local id
  * with df and cf, and, when the counts are to be stored, keeps each document's term ids with
  * their frequencies. At the end the job merges every worker's table into a `MergedTerms`: it
- * takes the first worker's table over and adds the others' terms to it. A term's global id is
- * its id within its language in that table: first-seen order in the first worker's documents,
- * then the terms only the others saw, in the order they are added. The first worker's records
- * hold those ids from the start (`finalIds`); each other worker gets a local -> global map and
- * re-encodes its documents. Pure data structures.
+ * takes one worker's table over and adds the others' terms to it. A term's global id is its id
+ * within its language in that table: first-seen order in that worker's documents, then the
+ * terms only the others saw, in the order they are added.
+ *
+ * A worker's records hold its own ids within each language (first-seen order), sorted and
+ * gap-encoded as the state stores them, and go to the state as they are: the state keeps, for
+ * each worker but the one whose table was taken over, its numbering, a map from its ids to the
+ * global ones (`MergedTerms.add`), and reads such a record through it. Nothing is re-encoded.
+ * Pure data structures.
  *
  * Ids in first-seen order rather than ranked by df cost about 1% more record bytes (the common
- * words are among the first seen), and spare the re-encoding of the first worker's documents.
+ * words are among the first seen), and spare the re-encoding of every document.
  */
 
 import { CountingTable } from './counting-table.js';
-import type { EncodedDocuments, RecordBlockList, WorkerTerms } from './protocol.js';
+import type { EncodedDocuments, WorkerTerms } from './protocol.js';
 import {
   ByteWriter,
   getFloat64,
@@ -73,16 +77,14 @@ class Languages {
  */
 const RESERVED_TERMS = 1 << 24;
 
-/** A worker's local records are kept in blocks of about this size, released as they are re-encoded. */
+/** A worker's records are kept in blocks of about this size, released as they are handed on. */
 const RECORD_BLOCK_BYTES = 4 << 20;
 
 /**
- * Where a worker keeps its finished blocks of local records until they are re-encoded: in
- * memory, or in a file (record-spill.ts), which keeps a large count's records out of the heap.
+ * Where a worker keeps its finished blocks of records until they are handed on: in memory, or
+ * in a file (record-spill.ts), which keeps a large count's records out of the heap.
  */
 export interface RecordBlocks {
-  /** The file the blocks are written to, end to end, in the order put; null in memory. */
-  readonly path: string | null;
   /** Keeps a copy of a block (the caller reuses its memory); read back in the order put. */
   put(block: Uint8Array): void;
   readonly count: number;
@@ -97,7 +99,6 @@ export interface RecordBlocks {
 
 export class MemoryRecordBlocks implements RecordBlocks {
   private readonly blocks: Uint8Array[] = [];
-  readonly path = null;
 
   put(block: Uint8Array): void {
     this.blocks.push(block.slice());
@@ -131,29 +132,21 @@ export class FullCounter {
   touched = 0;
   /**
    * Per-document records, kept only when the counts are to be stored: the document's id,
-   * language index and updatedAt, then its terms (`writeTermCounts` without gaps), in blocks.
-   * Nothing per document stays in the heap.
+   * language index and updatedAt, then its terms by their ids within the language, sorted
+   * (`writeSortedTermCounts`: as the state stores them), in blocks. Nothing per document stays
+   * in the heap.
    */
   private kept = 0;
   /** Documents in each finished block of records; the blocks are in `blocks`. */
   private readonly blockDocuments: number[] = [];
-  /** Bytes in each finished block. */
-  private readonly blockSizes: number[] = [];
   private readonly records = new ByteWriter(RECORD_BLOCK_BYTES + (1 << 16));
   private recordsInBlock = 0;
   counted = 0;
 
-  /**
-   * `finalIds`: this counter's table is the one the merge takes over (`MergedTerms.add` first),
-   * so its ids within each language are the global ids, and its records are written with them,
-   * sorted and gap-encoded, as the state stores them: `encode` then only hands them on. Exactly
-   * one worker of a count has it.
-   */
   constructor(
     private readonly keepRecords: boolean,
     private readonly blocks: RecordBlocks = new MemoryRecordBlocks(),
     private readonly blockBytes = RECORD_BLOCK_BYTES,
-    readonly finalIds = false,
   ) {}
 
   /** Counts one live document: its distinct terms, each with its occurrences (at least 1). */
@@ -177,12 +170,11 @@ export class FullCounter {
     const keys = this.keys;
     for (let i = 0; i < k; i++) keys[i] = termKey(hashes[i]!, salt);
     this.touched ^= table.touch(keys, k);
-    const finalIds = this.finalIds;
     for (let i = 0; i < k; i++) {
       const record = table.intern(li, keys[i]!, packed, packedAt[i]!, lengths[i]!);
       const tf = termTfs[i]!;
       table.add(record, 1, tf);
-      ids[i] = finalIds ? table.languageId(record) : table.id(record);
+      ids[i] = table.languageId(record);
       tfs[i] = tf;
     }
     if (!this.keepRecords) return;
@@ -190,10 +182,7 @@ export class FullCounter {
     records.writeString(id);
     records.writeVarint(li);
     records.writeFloat64(updatedAtMs);
-    // The first worker's records are final: its ids, sorted and gap-encoded. The others keep
-    // their local ids in first-seen order, and `encode` sorts once, by global id.
-    if (finalIds) records.writeSortedTermCounts(ids, tfs, k);
-    else records.writeTermCounts(ids, tfs, k, false);
+    records.writeSortedTermCounts(ids, tfs, k);
     this.kept++;
     this.recordsInBlock++;
     if (this.records.length >= this.blockBytes) this.finishBlock();
@@ -203,7 +192,6 @@ export class FullCounter {
     if (this.recordsInBlock === 0) return;
     this.blocks.put(this.records.bytes());
     this.blockDocuments.push(this.recordsInBlock);
-    this.blockSizes.push(this.records.length);
     this.records.reset();
     this.recordsInBlock = 0;
   }
@@ -221,72 +209,35 @@ export class FullCounter {
   }
 
   /**
-   * This counter's finished blocks of records (the last one finished now): their sizes, the
-   * documents in each, and the file that holds them when another thread can read them there.
+   * Hands the kept documents on to `emit` as they are, in pieces of about `pieceBytes` of
+   * records, in document order (`recordPieces`), each piece marked with `numbering`, the number
+   * the state knows this worker's ids by (`MergedTerms.add`). The blocks are released one by
+   * one as they go.
    */
-  blockList(): RecordBlockList {
+  handOn(numbering: number, emit: (piece: EncodedDocuments) => void, pieceBytes = 4 << 20): void {
     this.finishBlock();
-    return {
-      path: this.blocks.path,
-      sizes: [...this.blockSizes],
-      documents: [...this.blockDocuments],
-    };
-  }
-
-  /**
-   * Re-encodes the kept documents of blocks [0, `blocks`) with global ids, `map[localId]` being
-   * the term's id in its language, and hands them to `emit` in pieces of about `pieceBytes` of
-   * records, in document order (`encodeBlocks`); the blocks after them are left to another
-   * worker, which reads them from this counter's file (`blockList`). The local records are
-   * released block by block as they are re-encoded, so the two forms never both exist whole.
-   * With `finalIds` the records are handed on as they are and `map` is not read.
-   */
-  encode(
-    map: Uint32Array | null,
-    emit: (piece: EncodedDocuments) => void,
-    pieceBytes = 4 << 20,
-    blocks = Number.POSITIVE_INFINITY,
-  ): void {
-    if (!this.finalIds && map === null) throw new Error('a worker without final ids needs a map');
-    this.finishBlock();
-    const end = Math.min(blocks, this.blocks.count);
-    const all = end === this.blocks.count;
-    let expected = 0;
-    for (let b = 0; b < end; b++) expected += this.blockDocuments[b]!;
-    const encoded = encodeBlocks(
+    const handed = recordPieces(
       this.blocks,
       this.blockDocuments,
-      0,
-      end,
-      this.finalIds ? null : map,
+      numbering,
       this.languages.names,
       emit,
       pieceBytes,
     );
     this.blocks.close();
-    if (encoded !== expected) throw new Error(`encoded ${encoded} documents of ${expected}`);
-    if (all && encoded !== this.kept) {
-      throw new Error(`encoded ${encoded} documents of ${this.kept}`);
-    }
+    if (handed !== this.kept) throw new Error(`handed on ${handed} documents of ${this.kept}`);
   }
 }
 
-let encodeIds = new Uint32Array(4096);
-let encodeTfs = new Uint32Array(4096);
-
 /**
- * The documents of record blocks [`first`, `end`) of `blocks` (`documents[b]` in block b),
- * with global ids, to `emit` in pieces of about `pieceBytes` of records; returns how many.
- * `map[localId]` is a term's global id in its language; with a null `map` the records hold
- * the global ids already (`FullCounter`'s `finalIds`) and are handed on as they are.
- * `langs` names the language indices of the records.
+ * The documents of record blocks `blocks` (`documents[b]` in block b), to `emit` in pieces of
+ * about `pieceBytes` of records, marked with `numbering`; returns how many. `langs` names the
+ * language indices of the records.
  */
-export function encodeBlocks(
+export function recordPieces(
   blocks: Pick<RecordBlocks, 'take'>,
   documents: readonly number[],
-  first: number,
-  end: number,
-  map: Uint32Array | null,
+  numbering: number,
   langs: readonly string[],
   emit: (piece: EncodedDocuments) => void,
   pieceBytes: number,
@@ -303,6 +254,7 @@ export function encodeBlocks(
     if (doc === pieceStart) return;
     const size = doc - pieceStart;
     emit({
+      numbering,
       ids: docIds,
       langs: names,
       langOf: langOf.slice(0, size),
@@ -314,13 +266,11 @@ export function encodeBlocks(
     docIds = [];
     pieceStart = doc;
   };
-  for (let b = first; b < end; b++) {
+  for (let b = 0; b < documents.length; b++) {
     const block = blocks.take(b);
     const bytes = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
     let pos = 0;
-    const count = documents[b];
-    if (count === undefined) throw new Error(`no document count for record block ${b}`);
-    for (let n = count; n > 0; n--) {
+    for (let n = documents[b]!; n > 0; n--) {
       const at = doc - pieceStart;
       if (at >= ends.length) {
         ends = grow(ends, at + 1);
@@ -330,13 +280,9 @@ export function encodeBlocks(
       docIds.push(getString(bytes, pos));
       langOf[at] = getVarint(bytes, varintEnd);
       updatedAt[at] = getFloat64(bytes, varintEnd);
-      if (map === null) {
-        const start = varintEnd;
-        pos = termCountsEnd(bytes, start);
-        out.writeBytes(bytes.subarray(start, pos));
-      } else {
-        pos = reencode(bytes, varintEnd, map, out);
-      }
+      const start = varintEnd;
+      pos = termCountsEnd(bytes, start);
+      out.writeBytes(bytes.subarray(start, pos));
       ends[at] = out.length;
       doc++;
       if (out.length >= pieceBytes) flush();
@@ -345,43 +291,6 @@ export function encodeBlocks(
   }
   flush();
   return doc;
-}
-
-/**
- * Writes to `out` the term record at `at` of `bytes` (local ids, unsorted) with the global ids
- * `map` gives, sorted and gap-encoded; returns where the record ended.
- */
-function reencode(bytes: Uint8Array, at: number, map: Uint32Array, out: ByteWriter): number {
-  const count = getVarint(bytes, at);
-  let pos = varintEnd;
-  if (count > encodeIds.length) {
-    encodeIds = new Uint32Array(count * 2);
-    encodeTfs = new Uint32Array(count * 2);
-  }
-  const ids = encodeIds;
-  const tfs = encodeTfs;
-  for (let i = 0; i < count; i++) {
-    // Most values take one byte: read those here rather than through getVarint.
-    let value = bytes[pos]!;
-    if (value < 0x80) {
-      pos++;
-    } else {
-      value = getVarint(bytes, pos);
-      pos = varintEnd;
-    }
-    const local = value >>> 1;
-    const global = map[local];
-    if (global === undefined) throw new Error(`no global id for local term ${local}`);
-    ids[i] = global;
-    if ((value & 1) === 1) {
-      tfs[i] = getVarint(bytes, pos) + 2;
-      pos = varintEnd;
-    } else {
-      tfs[i] = 1;
-    }
-  }
-  out.writeSortedTermCounts(ids, tfs, count);
-  return pos;
 }
 
 /** One language's merged terms with their counts: index = global id. */
@@ -415,11 +324,13 @@ export class MergedTerms {
   private readonly languages = new Languages();
 
   /**
-   * Adds one worker's terms; returns, per local id of that worker, the merged id. The first
-   * worker's table is taken over as it is, memory and all, without interning its terms one by
-   * one; the others' terms are interned into it, record by record (`CountingTable.absorb`).
+   * Adds one worker's terms. The first worker's table is taken over as it is, memory and all,
+   * without interning its terms one by one: its ids within each language are the global ids,
+   * and this returns null. The others' terms are interned into it, record by record
+   * (`CountingTable.absorb`), and this returns that worker's numbering: per language index of
+   * the worker, the global id of each of its ids within that language.
    */
-  add(terms: WorkerTerms): Uint32Array {
+  add(terms: WorkerTerms): Uint32Array[] | null {
     const langIndex = terms.langs.map((lang) => this.languages.of(lang));
     if (terms.documents.length !== langIndex.length) {
       throw new Error('a worker returned document counts for other languages than its terms');
@@ -431,9 +342,7 @@ export class MergedTerms {
     if (this.table === null) {
       // The first worker's languages were the first named: its indices are the merge's.
       this.table = table;
-      const merged = new Uint32Array(table.size);
-      for (let id = 0; id < merged.length; id++) merged[id] = id;
-      return merged;
+      return null;
     }
     return this.table.absorb(table, langIndex, terms.langs.map(languageSalt));
   }
@@ -450,9 +359,8 @@ export class MergedTerms {
 
   /**
    * The global ids alone: per merged id its global id, and per language (in name order) its
-   * merged ids in global id order. What the workers need to re-encode their documents;
-   * `mergedLanguages` then copies out the terms and their counts, which can wait until the
-   * workers are at it.
+   * merged ids in global id order; `mergedLanguage` then copies out one language's terms and
+   * their counts, which can wait until the workers are handing their documents on.
    */
   globalIds(): GlobalIds {
     // No worker added anything: no terms.

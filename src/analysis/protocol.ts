@@ -21,13 +21,10 @@ export interface WorkerSettings {
   readonly keepRecords: boolean;
   /**
    * With `keepRecords`: a directory where each worker keeps its records in a file until they are
-   * re-encoded, rather than in memory (null).
+   * handed on, rather than in memory (null).
    */
   readonly recordDir: string | null;
-  /**
-   * Bytes per block of a worker's records (4 MB by default): the unit in which the encoding is
-   * shared out between the workers (`EncodePlan`).
-   */
+  /** Bytes per block of a worker's records (4 MB by default), which it writes and reads whole. */
   readonly recordBlockBytes?: number;
   /** Delta mode: documents changed before this instant were applied by an earlier run. */
   readonly windowStartMs: number | null;
@@ -92,16 +89,14 @@ export interface ReadyTask extends BarrierTask {
   readonly kind: 'ready';
 }
 
+/** Each worker hands its documents on as the state stores them (`EncodedDocuments`). */
 export interface EncodeTask extends BarrierTask {
   readonly kind: 'encode';
   /**
-   * Per worker id: local term id -> the term's global id within its language (views of one
-   * SharedArrayBuffer, so that each task carries them without a copy). The worker whose
-   * records hold the global ids already (`DrainResult.finalIds`) has none.
+   * Per worker id, the number of its numbering (`EncodedDocuments.numbering`): 0 for the worker
+   * whose ids are the global ones, 1, 2, … for the others.
    */
-  readonly maps: ReadonlyMap<string, Uint32Array>;
-  /** Per worker id, what it encodes; a worker missing here encodes all of its own blocks. */
-  readonly plans: ReadonlyMap<string, EncodePlan>;
+  readonly numberings: ReadonlyMap<string, number>;
   /** Where the worker posts its documents, as `EncodedDocuments` pieces. */
   readonly port: MessagePort;
   /**
@@ -185,49 +180,16 @@ export interface DrainResult {
   readonly workerId: string;
   /** Every document this worker counted since it started: checked against the task results. */
   readonly counted: number;
-  /**
-   * Whether this worker's records hold the state's term ids already (`FullCounter`'s
-   * `finalIds`): its table is the one the merge takes over, and its documents need no re-encoding.
-   */
-  readonly finalIds: boolean;
   readonly terms: WorkerTerms;
-  /** Its records, which another worker may encode in part (`EncodeTask.plans`). */
-  readonly blocks: RecordBlockList;
 }
 
-/** A worker's blocks of records as `FullCounter.blockList` describes them. */
-export interface RecordBlockList {
-  /** The file that holds them, end to end; null when they are in the worker's memory. */
-  readonly path: string | null;
-  /** Bytes per block. */
-  readonly sizes: readonly number[];
-  /** Documents per block. */
-  readonly documents: readonly number[];
-}
-
-/** What one worker encodes (`EncodeTask.plans`). */
-export interface EncodePlan {
-  /** Its own blocks [0, ownBlocks); the blocks after them are in others' `foreign`. */
-  readonly ownBlocks: number;
-  /** Blocks of other workers' record files that it re-encodes in their stead. */
-  readonly foreign: readonly ForeignBlocks[];
-}
-
-/** Blocks [first, end) of another worker's record file, with that worker's map and languages. */
-export interface ForeignBlocks {
-  /** The worker whose records they are: its map in `EncodeTask.maps`. */
-  readonly owner: string;
-  readonly path: string;
-  readonly sizes: readonly number[];
-  readonly documents: readonly number[];
-  readonly first: number;
-  readonly end: number;
-  /** The owner's language names, by the index its records hold. */
-  readonly langs: readonly string[];
-}
-
-/** One worker's documents with global term ids, as the state stores them. */
+/**
+ * One worker's documents as the state stores them: each one's term record holds the worker's
+ * own ids within the document's language, which `numbering` maps to the global ids (0: they
+ * are the global ids).
+ */
 export interface EncodedDocuments {
+  readonly numbering: number;
   readonly ids: string[];
   readonly langs: string[];
   readonly langOf: Uint16Array;

@@ -6,11 +6,6 @@
  * set, `tf − 2`. The gap is `id − previous id − 1` (the first id's previous is −1). With ids in
  * first-seen order the common words have small ids (they come in the first documents), and most
  * terms occur once in a document, so most terms still fit one byte: gaps below 64 with tf 1.
- *
- * Without gaps (`gaps = false`) the same layout holds each id itself in place of the gap, in any
- * order: the form of a worker's records until they are re-encoded with global ids, so that each
- * document is sorted once, by global id (the first worker writes its records with gaps, in
- * their final form, as it counts).
  */
 
 /** Largest value a varint of this format may hold: five bytes of seven bits. */
@@ -179,10 +174,10 @@ export class ByteWriter {
   }
 
   /**
-   * Writes the distinct terms `ids[0..count)`, ascending when `gaps`, with their frequencies
-   * `tfs[0..count)` (each at least 1).
+   * Writes the distinct terms `ids[0..count)`, ascending, with their frequencies `tfs[0..count)`
+   * (each at least 1).
    */
-  writeTermCounts(ids: Uint32Array, tfs: Uint32Array, count: number, gaps = true): void {
+  writeTermCounts(ids: Uint32Array, tfs: Uint32Array, count: number): void {
     // Room for every varint at its longest, reserved once: the loop below writes unchecked.
     this.ensure(5 + count * 10);
     const buf = this.buf;
@@ -192,7 +187,7 @@ export class ByteWriter {
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
       const tf = tfs[i]!;
-      const value = (gaps ? id - previous - 1 : id) * 2;
+      const value = (id - previous - 1) * 2;
       if (value < 0) throw new RangeError(`term ids out of order: ${id} after ${previous}`);
       at = putTermCount(buf, at, value, tf);
       previous = id;

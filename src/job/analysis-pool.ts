@@ -3,10 +3,9 @@
  * ranges of a corpus file (which the workers read themselves) or the chunks a source produced
  * (NDJSON lines from a pipe, raw BSON documents); the workers parse, validate, tokenise and
  * count. At the end of a full count every worker's term table is drained and merged into the
- * first worker's, whose ids within each language are the global ids (df-table.ts); the workers
- * stream their documents back with those ids in pieces while the job stores the dictionaries:
- * the first hands its records on as they are and re-encodes the others' last blocks, the others
- * re-encode the rest of theirs (`encodePlans`).
+ * largest, whose ids within each language become the global ids (df-table.ts); the others'
+ * numberings (their ids -> the global ones) go to the job, and the workers stream their
+ * documents back as they are, in pieces, while the job stores the dictionaries.
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { MessageChannel } from 'node:worker_threads';
@@ -20,10 +19,8 @@ import type {
   DrainResult,
   DrainTask,
   EncodedDocuments,
-  EncodePlan,
   EncodeResult,
   EncodeTask,
-  ForeignBlocks,
   ReadyTask,
   WorkerSettings,
 } from '../analysis/protocol.js';
@@ -70,8 +67,18 @@ export interface AnalyzeOptions {
   /** Delta mode: receives the changed documents of each chunk as they arrive. */
   readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
   /**
+   * Full mode with `keepRecords`, before any `onDocuments`: receives the numbering of each
+   * worker whose ids are not the global ones (`numbering` 1, 2, …): per language `langs[i]`,
+   * `ids[i][id]` is the global id of that worker's `id`.
+   */
+  readonly onNumbering?: (
+    numbering: number,
+    langs: readonly string[],
+    ids: readonly Uint32Array[],
+  ) => void;
+  /**
    * Full mode: receives each language's terms with their document and collection frequencies,
-   * by global id, one language at a time in name order, while the workers encode the
+   * by global id, one language at a time in name order, while the workers hand on the
    * documents. Between two languages the event loop turns, so that the encoded pieces go to
    * `onDocuments` meanwhile and the workers do not stop for want of credits. Nothing else keeps
    * them: take what is needed.
@@ -80,7 +87,7 @@ export interface AnalyzeOptions {
   /** Full mode: called once every language has gone to `onLanguage`. */
   readonly onLanguagesDone?: () => void;
   /**
-   * Full mode with `keepRecords`: receives the documents, encoded with global ids, in pieces of
+   * Full mode with `keepRecords`: receives the documents, as the state stores them, in pieces of
    * a few MB. Each worker has at most PIECES_IN_FLIGHT pieces waiting for this callback.
    */
   readonly onDocuments?: (documents: EncodedDocuments) => void;
@@ -422,25 +429,28 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
           `analysis workers returned ${drainedCount} documents but ${stats.counted} were counted`,
         );
       }
-      if (drained.filter((result) => result.finalIds).length !== 1) {
-        throw new AnalysisError('not exactly one analysis worker counted with the final term ids');
-      }
-      // The worker with the final ids first: the merge takes its table over, ids and all.
-      drained.sort((a, b) => Number(b.finalIds) - Number(a.finalIds));
+      // The largest table first: the merge takes it over, ids and all, and adds the others'
+      // terms to it one by one.
+      drained.sort((a, b) => b.terms.size - a.terms.size);
       const merged = new MergedTerms();
       const workerIds = drained.map((result) => result.workerId);
-      const plans = encodePlans(drained);
-      const mergedOf = drained.map((result) => merged.add(result.terms));
+      const langsOf = drained.map((result) => result.terms.langs);
+      const numberings = drained.map((result) => merged.add(result.terms));
       drained.length = 0;
       const globalIds = merged.globalIds();
+      if (options.settings.keepRecords) {
+        numberings.forEach((ids, numbering) => {
+          if (ids !== null) options.onNumbering?.(numbering, langsOf[numbering]!, ids);
+        });
+      }
       const encoding = options.settings.keepRecords
-        ? encodeDocuments(pool, workerIds, mergedOf, globalIds.globalOf, plans, options)
+        ? encodeDocuments(pool, workerIds, options)
         : Promise.resolve();
       // Observed from now on: the loop below lets the event loop turn while it may fail.
       encoding.catch(() => {});
-      // Caught here and thrown once the encoding has ended, so that the workers have finished
-      // with their record files when the analysis fails. The merged terms are copied out while
-      // the workers encode, a language at a time: done in one go, it kept the job's thread from
+      // Caught here and thrown once the workers have handed everything on, so that they have
+      // finished with their record files when the analysis fails. The merged terms are copied
+      // out meanwhile, a language at a time: done in one go, it kept the job's thread from
       // storing the workers' pieces for 0.7 s at 1M documents, and both workers waited for
       // credits with a core idle.
       let languageFailure: unknown = null;
@@ -524,81 +534,16 @@ async function isRegularFile(path: string): Promise<boolean> {
 }
 
 /**
- * Relative cost of handing on a document whose records hold the global ids already, against
- * re-encoding one (measured on one thread: 2.3–3.6 µs against 8.8–12.1).
- */
-const HAND_ON_COST = 0.25;
-
-/**
- * Who encodes which blocks of records (`drained[0]` being the worker with the final ids): the
- * first worker only hands its documents on, which takes a quarter of the time, so it also
- * re-encodes the last blocks of the others' record files, until each worker has about as many
- * documents' worth of work. Blocks kept in memory stay with their worker.
- */
-export function encodePlans(drained: readonly DrainResult[]): Map<string, EncodePlan> {
-  const plans = new Map<string, EncodePlan>();
-  const [first, ...others] = drained;
-  if (first === undefined) return plans;
-  const total = (result: DrainResult): number =>
-    result.blocks.documents.reduce((sum, count) => sum + count, 0);
-  let work = HAND_ON_COST * total(first);
-  for (const other of others) work += total(other);
-  // What the first worker takes from each of the others.
-  const share =
-    others.length === 0 ? 0 : (work / drained.length - HAND_ON_COST * total(first)) / others.length;
-  const foreign: ForeignBlocks[] = [];
-  for (const other of others) {
-    const { path, sizes, documents } = other.blocks;
-    let end = documents.length;
-    let taken = 0;
-    if (path !== null) {
-      // Whole blocks from the end, while the block's middle is within the share.
-      while (end > 0 && taken + documents[end - 1]! / 2 <= share) taken += documents[--end]!;
-    }
-    plans.set(other.workerId, { ownBlocks: end, foreign: [] });
-    if (end < documents.length && path !== null) {
-      foreign.push({
-        owner: other.workerId,
-        path,
-        sizes,
-        documents,
-        first: end,
-        end: documents.length,
-        langs: other.terms.langs,
-      });
-    }
-  }
-  plans.set(first.workerId, { ownBlocks: first.blocks.documents.length, foreign });
-  return plans;
-}
-
-/**
- * Has each worker encode its documents with global ids (`plans`) and post them in pieces on a
- * port of its own, at most PIECES_IN_FLIGHT ahead of `onDocuments`; resolves when every piece
- * has been handed over.
+ * Has each worker hand its documents on, marked with its numbering (`workerIds[k]` has number
+ * k), in pieces on a port of its own, at most PIECES_IN_FLIGHT ahead of `onDocuments`; resolves
+ * when every piece has been handed over.
  */
 async function encodeDocuments(
   pool: Piscina,
   workerIds: readonly string[],
-  mergedOf: readonly Uint32Array[],
-  globalOf: Uint32Array,
-  plans: ReadonlyMap<string, EncodePlan>,
   { onDocuments, signal, pieceBytes = DEFAULT_PIECE_BYTES }: AnalyzeOptions,
 ): Promise<void> {
-  // Every other worker's local -> global map in one shared buffer: each task carries all of
-  // them. The first worker's records hold the global ids already.
-  let total = 0;
-  for (const local of mergedOf.slice(1)) total += local.length;
-  const shared = new SharedArrayBuffer(Math.max(4, total * 4));
-  const maps = new Map<string, Uint32Array>();
-  let at = 0;
-  mergedOf.forEach((local, w) => {
-    if (w === 0) return;
-    const map = new Uint32Array(shared, at * 4, local.length);
-    for (let id = 0; id < local.length; id++) map[id] = globalOf[local[id]!]!;
-    maps.set(workerIds[w]!, map);
-    at += local.length;
-  });
+  const numberings = new Map(workerIds.map((id, k) => [id, k]));
   const barrier = barrierTask<EncodeTask>('encode', workerIds.length);
   let failure: unknown = null;
   const runs = workerIds.map(async () => {
@@ -625,8 +570,7 @@ async function encodeDocuments(
     try {
       const task: EncodeTask = {
         ...barrier,
-        maps,
-        plans,
+        numberings,
         port: port2,
         credits: credits.buffer,
         pieceBytes,

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { scanBsonChunk } from '../analysis/bson-chunk.js';
 import { type LineValue, scanChunk } from '../analysis/chunk-lines.js';
 import { loadDetector } from '../analysis/detect.js';
-import { encodeBlocks, FullCounter } from '../analysis/df-table.js';
+import { FullCounter } from '../analysis/df-table.js';
 import { type BadReason, DocumentValidator } from '../analysis/document.js';
 import type {
   AnalyzeResult,
@@ -23,7 +23,6 @@ import type {
   EncodedDocuments,
   EncodeResult,
   EncodeTask,
-  ForeignBlocks,
   WorkerResult,
   WorkerSettings,
   WorkerTask,
@@ -39,7 +38,7 @@ import {
   preparesDirectly,
 } from '../analysis/tokenizer.js';
 import { ReadBuffer, readLineRange } from '../corpus/ndjson-range.js';
-import { FileRecordBlocks, RecordBlockReader } from '../state/record-spill.js';
+import { FileRecordBlocks } from '../state/record-spill.js';
 
 const workerId = randomUUID();
 const terms = new DocumentTerms();
@@ -80,11 +79,7 @@ function directTextKey(fields: WorkerSettings['fields']): Buffer | undefined {
 
 let configured: Configured | null = null;
 
-/**
- * `first`: this worker was the first to take its settings, and its records are to hold the
- * state's term ids from the start (`FullCounter`'s `finalIds`); exactly one worker is first.
- */
-async function configure(settings: WorkerSettings, first: boolean): Promise<null> {
+async function configure(settings: WorkerSettings): Promise<null> {
   if (configured !== null) throw new Error('the analysis worker is configured already');
   configured = {
     settings,
@@ -97,7 +92,6 @@ async function configure(settings: WorkerSettings, first: boolean): Promise<null
               ? new FileRecordBlocks(join(settings.recordDir, `records-${workerId}.tmp`))
               : undefined,
             settings.recordBlockBytes,
-            first,
           )
         : null,
     dictionary: new Map((settings.dictionary ?? []).map((language) => [language.lang, language])),
@@ -307,19 +301,19 @@ function analyze(task: AnalyzeTask): AnalyzeResult {
   };
 }
 
-/** Waits at the task's barrier until every worker has arrived; returns this one's place, from 0. */
+/** Waits at the task's barrier until every worker has arrived. */
 function waitForAllWorkers(task: {
   barrier: SharedArrayBuffer;
   workers: number;
   timeoutMs: number;
-}): number {
+}): void {
   const view = new Int32Array(task.barrier);
   const place = Atomics.add(view, 0, 1);
   if (place + 1 >= task.workers) Atomics.notify(view, 0);
   const deadline = Date.now() + task.timeoutMs;
   for (;;) {
     const arrived = Atomics.load(view, 0);
-    if (arrived >= task.workers) return place;
+    if (arrived >= task.workers) return;
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`barrier: ${arrived} of ${task.workers} workers arrived`);
     Atomics.wait(view, 0, arrived, left);
@@ -341,41 +335,17 @@ function drain(): unknown {
     kind: 'drain',
     workerId,
     counted: counter.counted,
-    finalIds: counter.finalIds,
     terms: counter.terms(),
-    blocks: counter.blockList(),
   };
   const t = result.terms;
   // The table's own memory moves to the job's thread, which merges into it: nothing is copied.
   return transferring(result, [t.documents.buffer, t.slots.buffer, t.heap.buffer]);
 }
 
-/**
- * The other workers' record files this worker's plan has it encode from, opened: before the
- * encode barrier, so that each stays readable once its own worker, done, removes it.
- */
-function openForeign(
-  task: EncodeTask,
-): Array<{ blocks: ForeignBlocks; reader: RecordBlockReader }> {
-  const opened: Array<{ blocks: ForeignBlocks; reader: RecordBlockReader }> = [];
-  try {
-    for (const blocks of task.plans.get(workerId)?.foreign ?? []) {
-      opened.push({ blocks, reader: new RecordBlockReader(blocks.path, blocks.sizes) });
-    }
-  } catch (error) {
-    for (const { reader } of opened) reader.close();
-    throw error;
-  }
-  return opened;
-}
-
-function encode(
-  task: EncodeTask,
-  foreign: ReadonlyArray<{ blocks: ForeignBlocks; reader: RecordBlockReader }>,
-): EncodeResult {
+function encode(task: EncodeTask): EncodeResult {
   const counter = fullCounter();
-  // None for the worker with the final ids; `FullCounter.encode` refuses any other without one.
-  const map = task.maps.get(workerId) ?? null;
+  const numbering = task.numberings.get(workerId);
+  if (numbering === undefined) throw new Error(`no numbering for analysis worker ${workerId}`);
   const credits = new Int32Array(task.credits);
   let documents = 0;
   let pieces = 0;
@@ -394,17 +364,7 @@ function encode(
     documents += piece.ids.length;
     pieces++;
   };
-  try {
-    counter.encode(map, post, task.pieceBytes, task.plans.get(workerId)?.ownBlocks);
-    for (const { blocks, reader } of foreign) {
-      const owner = task.maps.get(blocks.owner);
-      if (owner === undefined) throw new Error(`no term id map for worker ${blocks.owner}`);
-      const { documents: counts, first, end, langs } = blocks;
-      encodeBlocks(reader, counts, first, end, owner, langs, post, task.pieceBytes);
-    }
-  } finally {
-    for (const { reader } of foreign) reader.close();
-  }
+  counter.handOn(numbering, post, task.pieceBytes);
   return { kind: 'encode', workerId, documents, pieces };
 }
 
@@ -412,27 +372,18 @@ export default function run(task: WorkerTask): unknown {
   switch (task.kind) {
     case 'configure':
       // Each worker must have the settings: the barrier gives each exactly one such task.
-      return configure(task.settings, waitForAllWorkers(task) === 0);
+      waitForAllWorkers(task);
+      return configure(task.settings);
     case 'analyze':
       return analyze(task);
     case 'drain':
       // Holding every worker at the barrier guarantees that each one receives exactly one.
       waitForAllWorkers(task);
       return drain();
-    case 'encode': {
-      // Each worker must encode its own documents: the barrier gives each exactly one task.
-      let foreign: ReturnType<typeof openForeign> = [];
-      let failure: unknown = null;
-      try {
-        foreign = openForeign(task);
-      } catch (error) {
-        failure = error;
-      }
-      // Arrived all the same, so that the others do not wait for it until the barrier's timeout.
+    case 'encode':
+      // Each worker must hand on its own documents: the barrier gives each exactly one task.
       waitForAllWorkers(task);
-      if (failure !== null) throw failure;
-      return encode(task, foreign);
-    }
+      return encode(task);
     case 'ready':
       waitForAllWorkers(task);
       return null;

@@ -345,6 +345,9 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
         },
         onLanguagesDone: () => activeBuild?.store.saveDictionary(),
+        onNumbering: (numbering, langs, ids) => {
+          activeBuild?.store.loadNumbering(numbering, langs, ids);
+        },
         onDocuments: (docs) => {
           recordBytes += docs.records.byteLength;
           activeBuild?.store.loadDocuments(
@@ -354,6 +357,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
             docs.updatedAt,
             docs.records,
             docs.ends,
+            docs.numbering,
           );
         },
       }).catch((error: unknown) => {

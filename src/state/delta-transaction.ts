@@ -6,6 +6,10 @@
  *
  * The term frequencies change in the dictionary in memory; `commit` writes it to a new file and
  * names that file in the same database transaction as the documents, N and the checkpoint.
+ *
+ * A stored record may hold the ids of the full count's worker that counted it (`docs.numbering`
+ * other than 0): they are read through that worker's numbering (`numberings`). Every record this
+ * writes holds the dictionary's ids.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +18,7 @@ import { ByteWriter, getVarint, sortTermCounts, varintEnd } from '../analysis/te
 import type { SharedTerms } from '../analysis/term-table.js';
 import {
   newDictionaryName,
+  numberingIds,
   putCheckpoint,
   putMeta,
   StateCorruptError,
@@ -64,6 +69,11 @@ export class DeltaTransaction {
   private readonly writer = new ByteWriter(4096);
   private ids = new Uint32Array(1024);
   private tfs = new Uint32Array(1024);
+  /** A stored record in a worker's numbering, with the dictionary's ids (`subtract`). */
+  private readonly mapped = { ids: new Uint32Array(1024), tfs: new Uint32Array(1024), count: 0 };
+  /** Numberings read so far, by `numbering:lang`. */
+  private readonly numberings = new Map<string, Uint32Array>();
+  private readonly getNumbering: Database.Statement;
   private open = true;
   readonly stats: ApplyStats = {
     inserted: 0,
@@ -83,11 +93,16 @@ export class DeltaTransaction {
     /** Called once the transaction ends: with the new dictionary file, or null when rolled back. */
     private readonly onEnd: (dictionaryFile: string | null) => void,
   ) {
-    this.getDoc = db.prepare('SELECT lang, updated_at AS updatedAt, terms FROM docs WHERE id = ?');
+    this.getDoc = db.prepare(
+      'SELECT lang, updated_at AS updatedAt, numbering, terms FROM docs WHERE id = ?',
+    );
     this.putDoc = db.prepare(
-      'INSERT INTO docs (id, lang, updated_at, terms) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at, terms = excluded.terms',
+      'INSERT INTO docs (id, lang, updated_at, numbering, terms) VALUES (?, ?, ?, 0, ?) ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at, numbering = 0, terms = excluded.terms',
     );
     this.deleteDoc = db.prepare('DELETE FROM docs WHERE id = ?');
+    this.getNumbering = db
+      .prepare('SELECT ids FROM numberings WHERE numbering = ? AND lang = ?')
+      .pluck();
   }
 
   /**
@@ -98,15 +113,48 @@ export class DeltaTransaction {
     return this.dictionary.shared();
   }
 
+  /** Numbering `numbering` of `lang` (not 0): the dictionary's id of each of its ids. */
+  private numbering(numbering: number, lang: string): Uint32Array {
+    const key = `${numbering}:${lang}`;
+    let ids = this.numberings.get(key);
+    if (ids === undefined) {
+      const bytes = this.getNumbering.get(numbering, lang) as Buffer | undefined;
+      if (bytes === undefined)
+        corrupt(
+          `a document's term ids are in numbering ${numbering} of ${lang}, which the state lacks`,
+        );
+      try {
+        ids = numberingIds(bytes);
+      } catch (error) {
+        corrupt(`numbering ${numbering} of ${lang}: ${(error as Error).message}`);
+      }
+      this.numberings.set(key, ids);
+    }
+    return ids;
+  }
+
   /**
    * Gives back what a stored record contributed, decoding it in place (the record format of
-   * `ByteWriter.writeTermCounts`, with gaps).
+   * `ByteWriter.writeTermCounts`, with gaps); its ids are the dictionary's, or mapped to them by
+   * `numbering`. With `mapped`, keeps the dictionary's ids and their frequencies there.
    */
-  private subtract(lang: string, record: Uint8Array): void {
+  private subtract(
+    lang: string,
+    record: Uint8Array,
+    numbering: Uint32Array | null,
+    mapped: { ids: Uint32Array; tfs: Uint32Array; count: number } | null,
+  ): void {
     const end = record.length;
     if (end === 0) corrupt('a document record is empty');
     const count = getVarint(record, 0);
     let pos = varintEnd;
+    if (mapped !== null) {
+      if (mapped.ids.length < count) {
+        mapped.ids = new Uint32Array(count * 2);
+        mapped.tfs = new Uint32Array(count * 2);
+      }
+      mapped.count = count;
+    }
     if (count === 0) return;
     const terms = this.dictionary.get(lang);
     if (terms === undefined) corrupt(`a document counts terms of ${lang}, which has none`);
@@ -122,9 +170,18 @@ export class DeltaTransaction {
         tf = getVarint(record, pos) + 2;
         pos = varintEnd;
       }
-      const id = previous + (value - (value % 2)) / 2 + 1;
-      previous = id;
+      const stored = previous + (value - (value % 2)) / 2 + 1;
+      previous = stored;
+      let id = stored;
+      if (numbering !== null) {
+        if (!(stored < numbering.length)) corrupt('a document record names an unknown term');
+        id = numbering[stored]!;
+      }
       if (!(id < size)) corrupt('a document record names an unknown term');
+      if (mapped !== null) {
+        mapped.ids[i] = id;
+        mapped.tfs[i] = tf;
+      }
       const at = 2 * id;
       const df = counts[at]! - 1;
       const cf = counts[at + 1]! - tf;
@@ -141,14 +198,25 @@ export class DeltaTransaction {
     // Outside the transaction SQLite would write each change on its own, for good.
     if (!this.open) throw new Error('transaction already ended');
     const old = this.getDoc.get(change.id) as
-      | { lang: string; updatedAt: number; terms: Buffer }
+      | { lang: string; updatedAt: number; numbering: number; terms: Buffer }
       | undefined;
     if (old !== undefined && change.updatedAtMs < old.updatedAt) {
       this.stats.stale++;
       return;
     }
+    // A record in a worker's numbering is compared with the new one in the dictionary's.
+    let oldRecord = old?.terms;
     if (old !== undefined) {
-      this.subtract(old.lang, old.terms);
+      if (old.numbering === 0) {
+        this.subtract(old.lang, old.terms, null, null);
+      } else {
+        const mapped = this.mapped;
+        this.subtract(old.lang, old.terms, this.numbering(old.numbering, old.lang), mapped);
+        sortTermCounts(mapped.ids, mapped.tfs, mapped.count);
+        this.writer.reset();
+        this.writer.writeTermCounts(mapped.ids, mapped.tfs, mapped.count);
+        oldRecord = Buffer.from(this.writer.bytes());
+      }
       this.nDelta.set(old.lang, (this.nDelta.get(old.lang) ?? 0) - 1);
     }
     if (change.deleted) {
@@ -210,7 +278,7 @@ export class DeltaTransaction {
     const record = Buffer.from(this.writer.bytes());
     if (old === undefined) this.stats.inserted++;
     else if (old.lang !== change.lang) this.stats.movedLanguage++;
-    else if (Buffer.compare(old.terms, record) === 0) this.stats.unchanged++;
+    else if (Buffer.compare(oldRecord!, record) === 0) this.stats.unchanged++;
     else this.stats.updated++;
     this.putDoc.run(change.id, change.lang, change.updatedAtMs, record);
   }

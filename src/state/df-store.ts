@@ -9,7 +9,9 @@
  * A full count numbers each language's terms in the order one worker first saw them, then the
  * terms only the others saw (common words come early, so a document's gap-encoded record is
  * mostly one byte per term); terms first seen by a delta run get the next free id of their
- * language.
+ * language. The other workers' documents keep their own ids, in their own first-seen order,
+ * with the number of the worker's numbering, which maps them to the dictionary's
+ * (`loadNumbering`); a delta run writes the documents it changes with the dictionary's ids.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +24,7 @@ import {
   DICTIONARY_FILE,
   getMeta,
   newDictionaryName,
+  numberingBytes,
   putCheckpoint,
   putMeta,
   SCHEMA,
@@ -287,7 +290,29 @@ export class DfStore {
     this.dictionary = null;
   }
 
-  /** Loads documents: `records` holds term records back to back, `ends[i]` the end of document i's. */
+  /**
+   * Stores a numbering of a full count's worker (not 0, the dictionary's own): per language
+   * `langs[i]`, `ids[i][id]` is the dictionary's id of that worker's `id`.
+   */
+  loadNumbering(numbering: number, langs: readonly string[], ids: readonly Uint32Array[]): void {
+    if (!(Number.isSafeInteger(numbering) && numbering > 0)) {
+      throw new Error(`numbering ${numbering} is not a worker's`);
+    }
+    if (ids.length !== langs.length) throw new Error('a numbering needs ids for each language');
+    const insert = this.db.prepare(
+      'INSERT INTO numberings (numbering, lang, ids) VALUES (?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      langs.forEach((lang, i) => {
+        insert.run(numbering, lang, numberingBytes(ids[i]!));
+      });
+    })();
+  }
+
+  /**
+   * Loads documents: `records` holds term records back to back, `ends[i]` the end of document
+   * i's, their ids in numbering `numbering` (0: the dictionary's; another, `loadNumbering`'s).
+   */
   loadDocuments(
     ids: readonly string[],
     langs: readonly string[],
@@ -295,20 +320,22 @@ export class DfStore {
     updatedAt: Float64Array,
     records: Uint8Array,
     ends: Uint32Array,
+    numbering: number,
   ): void {
     const buffer = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
     try {
       this.db.transaction(() => {
         insertRows(
           this.db,
-          'docs (id, lang, updated_at, terms)',
-          4,
+          'docs (id, lang, updated_at, numbering, terms)',
+          5,
           ids.length,
           (i, params, at) => {
             params[at] = ids[i];
             params[at + 1] = langs[langOf[i]!];
             params[at + 2] = updatedAt[i];
-            params[at + 3] = buffer.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+            params[at + 3] = numbering;
+            params[at + 4] = buffer.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
           },
         );
       })();

@@ -1,11 +1,9 @@
 /**
- * A worker's blocks of local term records in a file of its own while a full count runs: the
- * records of a large corpus (hundreds of bytes per document) then live in the page cache, not in
- * the heap, and are read back once, in order, when the documents are re-encoded. The file is
- * created with the first block (a worker that counts nothing never touches the directory) and
- * removed when its worker has read its blocks; another worker may read the last blocks in its
- * stead (`RecordBlockReader`, opened before the file is removed). A run that dies leaves the
- * file in its unfinished state generation, which the next run removes.
+ * A worker's blocks of term records in a file of its own while a full count runs: the records of
+ * a large corpus (hundreds of bytes per document) then live in the page cache, not in the heap,
+ * and are read back once, in order, when the worker hands them on. The file is created with the
+ * first block (a worker that counts nothing never touches the directory) and removed once read.
+ * A run that dies leaves the file in its unfinished state generation, which the next run removes.
  */
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { RecordBlocks } from '../analysis/df-table.js';
@@ -80,45 +78,5 @@ export class FileRecordBlocks implements RecordBlocks {
   private open(): number {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
     return this.fd;
-  }
-}
-
-/**
- * Another worker's record file, read by block (`FileRecordBlocks` wrote it, block by block, of
- * `sizes` bytes each), in any order. Opened at once: the file stays readable after its worker
- * removes it.
- */
-export class RecordBlockReader {
-  private fd: number | null;
-  private readonly offsets: number[] = [];
-  private buffer = new Uint8Array(0);
-
-  constructor(
-    readonly path: string,
-    private readonly sizes: readonly number[],
-  ) {
-    let offset = 0;
-    for (const size of sizes) {
-      this.offsets.push(offset);
-      offset += size;
-    }
-    this.fd = openSync(path, 'r');
-  }
-
-  /** Block `index`; the returned view is valid until the next call. */
-  take(index: number): Uint8Array {
-    if (this.fd === null) throw new Error(`${this.path} is closed`);
-    const size = this.sizes[index];
-    if (size === undefined) throw new Error(`${this.path} has no record block ${index}`);
-    if (this.buffer.length < size) this.buffer = new Uint8Array(size);
-    readFully(this.fd, this.buffer, size, this.offsets[index]!, this.path);
-    return this.buffer.subarray(0, size);
-  }
-
-  close(): void {
-    if (this.fd === null) return;
-    closeSync(this.fd);
-    this.fd = null;
-    this.buffer = new Uint8Array(0);
   }
 }

@@ -6,12 +6,14 @@
  * records (`docs.terms`, see analysis/term-ids.ts); version 1 kept document frequencies only.
  * Version 3 indexed only the terms of df >= 64 by df. Version 4 keeps the terms and their
  * frequencies out of the database, in the generation's dictionary file (term-dictionary.ts), which
- * the meta row `dictionary` names.
+ * the meta row `dictionary` names. Version 5 stores a full count's records with the ids of the
+ * worker that counted them (`docs.numbering`) and each worker's map to the dictionary's ids
+ * (`numberings`), instead of re-encoding them.
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
-export const STATE_SCHEMA_VERSION = 4;
+export const STATE_SCHEMA_VERSION = 5;
 
 export interface StoredCheckpoint {
   readonly schemaVersion: number;
@@ -42,9 +44,30 @@ export class CheckpointCorruptError extends Error {}
 export const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE langs (lang TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT NOT NULL, updated_at INTEGER NOT NULL, terms BLOB NOT NULL)
-                   WITHOUT ROWID;
+CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT NOT NULL, updated_at INTEGER NOT NULL,
+                   numbering INTEGER NOT NULL, terms BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE numberings (numbering INTEGER NOT NULL, lang TEXT NOT NULL, ids BLOB NOT NULL,
+                         PRIMARY KEY (numbering, lang)) WITHOUT ROWID;
 `;
+
+/**
+ * A numbering's ids as stored (`numberings.ids`): the dictionary's id of each of its ids, in
+ * order, 32 bits little-endian each.
+ */
+export function numberingBytes(ids: Uint32Array): Buffer {
+  const bytes = Buffer.allocUnsafe(ids.length * 4);
+  for (let i = 0; i < ids.length; i++) bytes.writeUInt32LE(ids[i]!, i * 4);
+  return bytes;
+}
+
+/** The ids of a stored numbering (`numberingBytes`); throws when `bytes` cannot be one. */
+export function numberingIds(bytes: Uint8Array): Uint32Array {
+  if (bytes.length % 4 !== 0) throw new Error(`a numbering of ${bytes.length} bytes`);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ids = new Uint32Array(bytes.length / 4);
+  for (let i = 0; i < ids.length; i++) ids[i] = view.readUInt32LE(i * 4);
+  return ids;
+}
 
 /**
  * Keys of the `meta` table. `soundAt`: when the database was last known sound (ISO 8601), built

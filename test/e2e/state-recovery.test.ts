@@ -100,7 +100,7 @@ describe('state recovery', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ success: true, mode: 'full', modeReason: 'schemaChanged' });
     expect(String(run.json?.warnings)).toMatch(
-      /has schema version 3; this version reads 4; recounting in full/,
+      /has schema version 3; this version reads 5; recounting in full/,
     );
     const next = await runCli(args, { env: env('oldschema') });
     expect(next.json).toMatchObject({ success: true, mode: 'delta' });

@@ -1,11 +1,13 @@
 /**
  * The analysis pool's full count, in process against the built worker: every document reaches
- * the state exactly once, in pieces, with its terms; the workers' record files are gone after;
- * a failing consumer or an abort during the encoding ends the count with that error. A corpus
- * file read in ranges by the workers gives what the same bytes streamed through a pipe give. A
- * delta hands over each changed document once, the file's last ranges first, before it resolves,
- * numbers bad lines by their place in the file, and stops at its consumer's error. Workers
- * started ahead of the analysis get its settings when it takes them over, and are ended otherwise.
+ * the state exactly once, in pieces, with its terms (through its worker's numbering when that
+ * worker's ids are not the global ones); the workers' record files are gone after; a failing
+ * consumer or an abort while the workers hand their documents on ends the count with that
+ * error. A corpus file read in ranges by the workers gives what the same bytes streamed through
+ * a pipe give. A delta hands over each changed document once, the file's last ranges first,
+ * before it resolves, numbers bad lines by their place in the file, and stops at its consumer's
+ * error. Workers started ahead of the analysis get its settings when it takes them over, and
+ * are ended otherwise.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -83,11 +85,12 @@ function fullSettings(overrides: Partial<WorkerSettings>): WorkerSettings {
 
 async function fullCount(
   options: Partial<Pool.AnalyzeOptions> & { recordDir: string; recordBlockBytes?: number },
-): Promise<{ counted: MergedLanguage[]; pieces: EncodedDocuments[] }> {
+): Promise<{ counted: MergedLanguage[]; pieces: EncodedDocuments[]; numberings: Numberings }> {
   const { recordDir, recordBlockBytes, ...rest } = options;
   const settings = fullSettings({ recordDir, recordBlockBytes });
   const counted: MergedLanguage[] = [];
   const pieces: EncodedDocuments[] = [];
+  const numberings: Numberings = new Map();
   await pool.analyzeCorpus({
     input: { kind: 'file', path: corpus },
     settings,
@@ -97,14 +100,30 @@ async function fullCount(
     onLanguage: (language) => {
       counted.push(language);
     },
+    onNumbering: (numbering, langs, ids) => {
+      // Each numbering comes once, before any of its documents.
+      expect(numberings.has(numbering)).toBe(false);
+      expect(pieces).toEqual([]);
+      numberings.set(numbering, new Map(langs.map((lang, i) => [lang, ids[i]!])));
+    },
     onDocuments: (piece) => pieces.push(piece),
     ...rest,
   });
-  return { counted, pieces };
+  return { counted, pieces, numberings };
 }
 
-/** Every document of the corpus once in `pieces`, with the terms and counts its text has. */
-function expectEveryDocumentOnce(counted: MergedLanguage[], pieces: EncodedDocuments[]): void {
+/** Per numbering, per language: a worker's id -> the global id. */
+type Numberings = Map<number, Map<string, Uint32Array>>;
+
+/**
+ * Every document of the corpus once in `pieces`, with the terms and counts its text has, its
+ * ids read through its numbering unless that is 0.
+ */
+function expectEveryDocumentOnce(
+  counted: MergedLanguage[],
+  pieces: EncodedDocuments[],
+  numberings: Numberings,
+): void {
   const termsByLang = new Map(counted.map((language) => [language.lang, languageWords(language)]));
   const seen = new Set<string>();
   for (const piece of pieces) {
@@ -117,7 +136,9 @@ function expectEveryDocumentOnce(counted: MergedLanguage[], pieces: EncodedDocum
       expect(offset).toBe(piece.ends[i]);
       const lang = piece.langs[piece.langOf[i]!]!;
       const terms = termsByLang.get(lang)!;
-      const got = new Map([...record.ids].map((term, k) => [terms[term]!, record.tfs[k]!]));
+      const numbering = piece.numbering === 0 ? null : numberings.get(piece.numbering)!.get(lang)!;
+      const global = (id: number): number => (numbering === null ? id : numbering[id]!);
+      const got = new Map([...record.ids].map((id, k) => [terms[global(id)]!, record.tfs[k]!]));
       const expected = new Map<string, number>();
       addTerms(texts.get(id)!.text, lang, {
         add: (term: string) => expected.set(term, (expected.get(term) ?? 0) + 1),
@@ -132,21 +153,30 @@ function expectEveryDocumentOnce(counted: MergedLanguage[], pieces: EncodedDocum
 describe('analyzeCorpus, full count', () => {
   it('hands every document to the state once, in pieces, with its terms and their counts', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
-    const { counted, pieces } = await fullCount({ recordDir, pieceBytes: 4096 });
+    const { counted, pieces, numberings } = await fullCount({ recordDir, pieceBytes: 4096 });
     // Small pieces: many per worker, so the workers wait for credits.
     expect(pieces.length).toBeGreaterThan(20);
-    expectEveryDocumentOnce(counted, pieces);
+    expectEveryDocumentOnce(counted, pieces, numberings);
     expect(await readdir(recordDir)).toEqual([]);
   });
 
-  it("shares the re-encoding out: the first worker takes the other's last blocks", async () => {
+  it("hands each worker's documents on as they are: one worker's ids are the global ones, the other's numbered", async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
     // Blocks of 2 KB: each worker's records span dozens of them.
-    const { counted, pieces } = await fullCount({ recordDir, recordBlockBytes: 2048 });
-    expectEveryDocumentOnce(counted, pieces);
-    // Pieces of 4 MB hold all of a worker's documents: one from each worker for its own
-    // blocks, and a third from the first worker for the other's last blocks.
-    expect(pieces).toHaveLength(3);
+    const { counted, pieces, numberings } = await fullCount({ recordDir, recordBlockBytes: 2048 });
+    expectEveryDocumentOnce(counted, pieces, numberings);
+    // Pieces of 4 MB hold all of a worker's documents: one from each worker.
+    expect(pieces.map((piece) => piece.numbering).sort()).toEqual([0, 1]);
+    // Only the second worker has a numbering, for each language it counted, each a one-to-one
+    // map onto the global ids.
+    expect([...numberings.keys()]).toEqual([1]);
+    const second = numberings.get(1)!;
+    expect([...second.keys()].sort()).toEqual(['de', 'en', 'fr']);
+    for (const [lang, ids] of second) {
+      const size = counted.find((language) => language.lang === lang)!.df.length;
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(Math.max(...ids)).toBeLessThan(size);
+    }
     expect(await readdir(recordDir)).toEqual([]);
   });
 
@@ -182,7 +212,7 @@ describe('analyzeCorpus, full count', () => {
     expect(pieces.reduce((n, piece) => n + piece.ids.length, 0)).toBe(DOCS);
   });
 
-  it('fails with the error a language consumer throws, once the encoding has ended', async () => {
+  it('fails with the error a language consumer throws, once the documents are handed on', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
     let languages = 0;
     let done = false;
@@ -203,7 +233,7 @@ describe('analyzeCorpus, full count', () => {
     expect(await readdir(recordDir)).toEqual([]);
   });
 
-  it('stops the encoding when aborted', async () => {
+  it('stops handing the documents on when aborted', async () => {
     const recordDir = await mkdtemp(join(dir, 'records-'));
     const controller = new AbortController();
     await expect(

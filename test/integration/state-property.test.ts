@@ -2,16 +2,19 @@
  * Exactness of incremental runs: random histories of inserts, text updates, language changes,
  * tombstones, re-deliveries (a run whose commit was lost, redone) and equal timestamps, applied
  * as a chain of delta runs, must leave exactly the document frequencies, collection frequencies
- * (occurrences, which the ranking uses) and lists of a full recount of the final corpus. Runs the real pipeline (the built job, piscina, SQLite state, a
- * real redis-server) in this process.
+ * (occurrences, which the ranking uses) and lists of a full recount of the final corpus, also
+ * when the first full count ran on two workers and the second one's documents are stored in its
+ * own numbering. Runs the real pipeline (the built job, piscina, SQLite state, a real
+ * redis-server) in this process.
  */
-import { cp, rm } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
 import type { JobResult } from '../../src/job/result.js';
-import { prng, writeCorpus } from '../support/corpus.js';
+import { letters, prng, writeCorpus } from '../support/corpus.js';
 import { fromDist } from '../support/dist.js';
 import type { RedisServer } from '../support/redis-server.js';
 import { liveLists, stateTables } from '../support/state.js';
@@ -51,7 +54,7 @@ const VOCABULARY: Record<string, string[]> = {
 };
 const LANGS = Object.keys(VOCABULARY);
 
-function config(prefix: string, stateDir: string, source: string): Config {
+function config(prefix: string, stateDir: string, source: string, workers = 1): Config {
   return loadConfig({
     file: null,
     env: {},
@@ -60,7 +63,7 @@ function config(prefix: string, stateDir: string, source: string): Config {
       redis: { url: redis.url, keyPrefix: prefix },
       state: { dir: stateDir },
       analysis: {
-        workers: 1,
+        workers,
         minDocuments: 3,
         minDocumentRatio: 0.3,
         leaveDocumentRatio: 0.3,
@@ -189,4 +192,82 @@ describe('a chain of delta runs equals a full recount', () => {
       await Promise.all(batch);
     }
   }, 900_000);
+});
+
+describe('deltas over a full count of two workers', () => {
+  it("equal a full recount, the second worker's documents read through its numbering", async () => {
+    // Large enough for several of the ranges the workers take (4 MB each), so that both count.
+    const random = prng(77);
+    const stateDir = join(dir, 'two-workers');
+    const source = join(dir, 'two-workers.ndjson');
+    const cfg = config('two', stateDir, source, 2);
+    const base = Date.UTC(2026, 9, 1);
+    const hour = 3_600_000;
+    const words = (lang: string): string =>
+      Array.from({ length: 120 + Math.floor(random() * 200) }, () =>
+        random() < 0.4
+          ? VOCABULARY[lang]![Math.floor(random() * VOCABULARY[lang]!.length)]
+          : letters(Math.floor(random() ** 2 * 20_000)),
+      ).join(' ');
+    const corpus = new Map<string, Doc>();
+    for (let i = 0; i < 9000; i++) {
+      const lang = LANGS[i % LANGS.length]!;
+      const id = `d${i}`;
+      corpus.set(id, { _id: id, lang, text: words(lang), updatedAt: new Date(base).toISOString() });
+    }
+    await writeCorpus(source, [...corpus.values()]);
+    const first = await run(cfg, new Date(base + hour));
+    expect(first.errors).toEqual([]);
+    expect(first.mode).toBe('full');
+    const numberings = async (): Promise<number[]> => {
+      const generation = (await readFile(join(stateDir, 'CURRENT'), 'utf8')).trim();
+      const db = new Database(join(stateDir, generation, 'state.sqlite'), { readonly: true });
+      try {
+        return db
+          .prepare('SELECT DISTINCT numbering FROM docs ORDER BY 1')
+          .pluck()
+          .all() as number[];
+      } finally {
+        db.close();
+      }
+    };
+    expect(await numberings()).toEqual([0, 1]);
+
+    for (let k = 1; k <= 2; k++) {
+      const at = new Date(base + k * hour).toISOString();
+      for (const doc of corpus.values()) {
+        if (doc.deletedAt !== undefined) continue;
+        const choice = random();
+        if (choice < 0.04) {
+          corpus.set(doc._id, { ...doc, text: words(doc.lang), updatedAt: at });
+        } else if (choice < 0.06) {
+          const lang = LANGS[(LANGS.indexOf(doc.lang) + 1) % LANGS.length]!;
+          corpus.set(doc._id, { ...doc, lang, text: words(lang), updatedAt: at });
+        } else if (choice < 0.08) {
+          corpus.set(doc._id, { ...doc, updatedAt: at, deletedAt: at });
+        } else if (choice < 0.09) {
+          // The same version again: counted as unchanged, stored with the dictionary's ids.
+          corpus.set(doc._id, { ...doc, updatedAt: at });
+        }
+      }
+      await writeCorpus(source, [...corpus.values()]);
+      const delta = await run(cfg, new Date(base + (k + 1) * hour));
+      expect(delta.errors, `delta ${k}`).toEqual([]);
+      expect(delta.mode).toBe('delta');
+      expect(delta.state?.unchanged, `delta ${k}`).toBeGreaterThan(0);
+    }
+    // Some documents are still in the second worker's numbering, others were rewritten.
+    expect(await numberings()).toEqual([0, 1]);
+    const fullState = join(dir, 'two-workers-full');
+    const recount = await run(
+      config('two-full', fullState, source, 2),
+      new Date(base + 3 * hour),
+      true,
+    );
+    expect(recount.errors).toEqual([]);
+    expect(await stateTables(stateDir)).toEqual(await stateTables(fullState));
+    expect(await liveLists(client, 'two')).toEqual(await liveLists(client, 'two-full'));
+    for (const path of [stateDir, fullState, source])
+      await rm(path, { recursive: true, force: true });
+  }, 300_000);
 });

@@ -1,7 +1,7 @@
 /**
  * A reference decoder of the term-record format (`src/analysis/term-ids.ts`), written plainly
- * and apart from the product's own decoders (the re-encoding loop in `df-table.ts`, the
- * in-place subtraction in `delta-transaction.ts`), so that tests check those against it.
+ * and apart from the product's own decoder (the in-place subtraction in
+ * `delta-transaction.ts`), so that tests check it against it.
  */
 
 export interface TermRecord {
@@ -13,8 +13,8 @@ export interface TermRecord {
   readonly end: number;
 }
 
-/** Reads a record written by `ByteWriter.writeTermCounts` (with the same `gaps`) at `offset`. */
-export function readTermCounts(bytes: Uint8Array, offset = 0, gaps = true): TermRecord {
+/** Reads a record written by `ByteWriter.writeTermCounts` at `offset`. */
+export function readTermCounts(bytes: Uint8Array, offset = 0): TermRecord {
   let pos = offset;
   const next = (): number => {
     let result = 0;
@@ -36,7 +36,7 @@ export function readTermCounts(bytes: Uint8Array, offset = 0, gaps = true): Term
     const value = next();
     const flagged = value % 2 === 1;
     const half = (value - (flagged ? 1 : 0)) / 2;
-    previous = gaps ? previous + half + 1 : half;
+    previous = previous + half + 1;
     ids[i] = previous;
     tfs[i] = flagged ? next() + 2 : 1;
   }

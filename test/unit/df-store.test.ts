@@ -59,6 +59,7 @@ async function build(name: string, dogCf = 3): Promise<string> {
     new Float64Array([100, 100]),
     records,
     new Uint32Array([a.length, records.length]),
+    0,
   );
   store.finishLoad(checkpoint);
   store.close();
@@ -335,6 +336,153 @@ describe('DfStore', () => {
     }
   });
 
+  /**
+   * A full count of two workers: en holds the 0, cat 1, dog 2, bird 3; a = "the the cat" in the
+   * dictionary's ids, b = "the dog dog dog bird" in the second worker's, which met dog (its 0),
+   * the (its 1) and bird (its 2) in that order: numbering 1 of en maps them to 2, 0, 3.
+   */
+  async function buildNumbered(name: string, numbering = [2, 0, 3]): Promise<string> {
+    const generation = join(dir, name);
+    await rm(generation, { recursive: true, force: true });
+    await mkdir(generation);
+    const path = join(generation, 'state.sqlite');
+    const store = DfStore.create(path);
+    const words = ['the', 'cat', 'dog', 'bird'];
+    store.loadLanguage('en', 2, lengthPrefixed(words), [2, 1, 1, 1], [3, 1, 3, 1]);
+    store.loadNumbering(1, ['en'], [Uint32Array.from(numbering)]);
+    const a = encodeTermCounts([0, 1], [2, 1]);
+    const b = encodeTermCounts([0, 1, 2], [3, 1, 1]);
+    const one = (record: Uint8Array, numbered: number, id: string) =>
+      store.loadDocuments(
+        [id],
+        ['en'],
+        new Uint16Array(1),
+        new Float64Array([100]),
+        record,
+        Uint32Array.of(record.length),
+        numbered,
+      );
+    one(a, 0, 'a');
+    one(b, 1, 'b');
+    store.finishLoad(checkpoint);
+    store.close();
+    return path;
+  }
+
+  it("reads a record in another worker's numbering through it, and writes it back in the dictionary's", async () => {
+    const path = await buildNumbered('numbered');
+    const store = await DfStore.open(path);
+    let tx = store.begin();
+    // b again, unchanged: nothing moves, and it is counted as unchanged.
+    const b = { id: 'b', updatedAtMs: 200, deleted: false, lang: 'en' };
+    tx.apply({ ...b, terms: ['bird', 'the', 'dog'], tfs: [1, 1, 3] });
+    tx.flush();
+    const before = {
+      en: {
+        n: 2,
+        df: { the: 2, cat: 1, dog: 1, bird: 1 },
+        cf: { the: 3, cat: 1, dog: 3, bird: 1 },
+      },
+    };
+    expect(tables(store)).toEqual(before);
+    expect(tx.stats).toMatchObject({ unchanged: 1, updated: 0 });
+    tx.commit();
+    let db = new Database(path, { readonly: true });
+    const row = db.prepare("SELECT numbering, terms FROM docs WHERE id = 'b'").get() as {
+      numbering: number;
+      terms: Buffer;
+    };
+    db.close();
+    expect(row.numbering).toBe(0);
+    const { ids, tfs } = readTermCounts(row.terms);
+    expect([[...ids], [...tfs]]).toEqual([
+      [0, 2, 3],
+      [1, 3, 1],
+    ]);
+    tx = store.begin();
+    tx.apply({ ...b, updatedAtMs: 300, deleted: true, terms: [], tfs: [] });
+    tx.flush();
+    expect(tables(store)).toEqual({ en: { n: 1, df: { the: 1, cat: 1 }, cf: { the: 2, cat: 1 } } });
+    tx.rollback();
+    store.close();
+
+    // Changed or deleted while still in the worker's numbering: what it gave is given back.
+    const fresh = await buildNumbered('numbered-changed');
+    const changed = await DfStore.open(fresh);
+    tx = changed.begin();
+    tx.apply({ ...b, terms: ['cat'], tfs: [2] });
+    tx.flush();
+    expect(tables(changed)).toEqual({
+      en: { n: 2, df: { the: 1, cat: 2 }, cf: { the: 2, cat: 3 } },
+    });
+    expect(tx.stats).toMatchObject({ updated: 1 });
+    tx.rollback();
+    tx = changed.begin();
+    tx.apply({ ...b, deleted: true, terms: [], tfs: [] });
+    tx.flush();
+    expect(tables(changed)).toEqual({
+      en: { n: 1, df: { the: 1, cat: 1 }, cf: { the: 2, cat: 1 } },
+    });
+    tx.rollback();
+    changed.close();
+    db = new Database(fresh, { readonly: true });
+    expect(db.prepare('SELECT numbering FROM docs ORDER BY id').pluck().all()).toEqual([0, 1]);
+    db.close();
+  });
+
+  it('refuses a record whose numbering is missing, damaged or does not cover its ids', async () => {
+    const cases: Array<[string, (db: Database.Database) => void, RegExp]> = [
+      [
+        'missing',
+        (db) => db.prepare('DELETE FROM numberings').run(),
+        /numbering 1 of en, which the state lacks/,
+      ],
+      [
+        'damaged',
+        (db) => db.prepare('UPDATE numberings SET ids = ?').run(Buffer.alloc(7)),
+        /numbering 1 of en: a numbering of 7 bytes/,
+      ],
+      [
+        'short',
+        (db) =>
+          db.prepare('UPDATE numberings SET ids = ?').run(Buffer.from([2, 0, 0, 0, 0, 0, 0, 0])),
+        /names an unknown term/,
+      ],
+      [
+        'beyond the dictionary',
+        (db) =>
+          db
+            .prepare('UPDATE numberings SET ids = ?')
+            .run(Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0])),
+        /names an unknown term/,
+      ],
+    ];
+    for (const [name, damage, message] of cases) {
+      const path = await buildNumbered(`numbering-${name.replaceAll(' ', '-')}`);
+      const db = new Database(path);
+      damage(db);
+      db.close();
+      const store = await DfStore.open(path);
+      const tx = store.begin();
+      let error: unknown;
+      try {
+        tx.apply({ id: 'b', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, name).toBeInstanceOf(StateCorruptError);
+      expect((error as Error).message, name).toMatch(message);
+      tx.rollback();
+      store.close();
+    }
+    const store = DfStore.create(join(dir, 'numbering-zero.sqlite'));
+    expect(() => store.loadNumbering(0, ['en'], [new Uint32Array(1)])).toThrow(/not a worker's/);
+    expect(() => store.loadNumbering(1, ['en', 'de'], [new Uint32Array(1)])).toThrow(
+      /ids for each language/,
+    );
+    store.close();
+  });
+
   it('reports a store of another schema version as such', async () => {
     const path = await build('schema');
     const db = new Database(path);
@@ -370,6 +518,7 @@ describe('DfStore', () => {
         new Float64Array(ids.length).fill(100),
         records,
         Uint32Array.from(ids, (_, i) => (i + 1) * record.length),
+        0,
       );
     };
     load(['a', 'b']);

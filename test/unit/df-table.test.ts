@@ -73,55 +73,68 @@ describe('FullCounter and MergedTerms', () => {
     expect(frequencies(counted.get('fr')!, 'cf')).toEqual({ le: 3, chat: 1, chien: 1 });
   });
 
-  it("merge two workers: the first one's ids are global, the other's records re-encoded", () => {
-    // The first worker counts with the final ids: its table is the one the merge takes over.
-    const one = new FullCounter(true, undefined, undefined, true);
+  it("merge two workers: the first one's ids are global, the other's are mapped by its numbering", () => {
+    const one = new FullCounter(true);
     const two = new FullCounter(true);
     one.addDocument('a', 'en', 10, counts('zebra the the zebra zebra'));
     two.addDocument('b', 'en', 20, counts('the of the of the'));
-    two.addDocument('c', 'en', 30, counts('of the'));
+    two.addDocument('c', 'de', 25, counts('der hund'));
+    two.addDocument('d', 'en', 30, counts('of the'));
     const merged = new MergedTerms();
-    const mergedOf = [merged.add(one.terms()), merged.add(two.terms())];
-    const { languages, globalOf } = merged.byGlobalId();
-    const en = languages[0]!;
+    // The first table is taken over: no numbering. The second's: per language of the worker.
+    expect(merged.add(one.terms())).toBeNull();
+    const numbering = merged.add(two.terms())!;
+    const { languages } = merged.byGlobalId();
+    const en = languages.find((language) => language.lang === 'en')!;
     // The first worker's terms in the order it saw them, then the one only the second saw.
     expect(languageWords(en)).toEqual(['zebra', 'the', 'of']);
     expect([...en.df]).toEqual([1, 3, 2]);
     expect([...en.cf]).toEqual([3, 6, 3]);
-    const encode = (counter: FullCounter, map: Uint32Array | null): EncodedDocuments => {
+    // The second worker saw en's 'the' (its 0) and 'of' (its 1), and de's 'der' and 'hund'.
+    expect(numbering.map((ids) => [...ids])).toEqual([
+      [1, 2],
+      [0, 1],
+    ]);
+    const handOn = (counter: FullCounter, number: number): EncodedDocuments => {
       const pieces: EncodedDocuments[] = [];
-      counter.encode(map, (piece) => pieces.push(piece));
+      counter.handOn(number, (piece) => pieces.push(piece));
       expect(pieces).toHaveLength(1);
+      expect(pieces[0]!.numbering).toBe(number);
       return pieces[0]!;
     };
 
-    // The first worker's records hold the global ids already: no map.
-    const encodedOne = encode(one, null);
-    const first = readTermCounts(encodedOne.records);
-    expect([...first.ids]).toEqual([0, 1]);
-    expect([...first.tfs]).toEqual([3, 2]);
-    expect(first.end).toBe(encodedOne.ends[0]);
-
-    expect(() => two.encode(null, () => {})).toThrow(/needs a map/);
-    const encodedTwo = encode(
-      two,
-      mergedOf[1]!.map((id) => globalOf[id]!),
-    );
-    expect(encodedTwo.ids).toEqual(['b', 'c']);
-    expect([...encodedTwo.updatedAt]).toEqual([20, 30]);
-    const b = readTermCounts(encodedTwo.records);
-    const c = readTermCounts(encodedTwo.records, b.end);
-    expect([[...b.ids], [...b.tfs]]).toEqual([
-      [1, 2],
+    // Each worker's records hold its own ids within the language, sorted, as the state keeps
+    // them: the first worker's are the global ids.
+    const first = handOn(one, 0);
+    const a = readTermCounts(first.records);
+    expect([[...a.ids], [...a.tfs]]).toEqual([
+      [0, 1],
       [3, 2],
     ]);
-    expect([[...c.ids], [...c.tfs]]).toEqual([
-      [1, 2],
+    expect(a.end).toBe(first.ends[0]);
+
+    const second = handOn(two, 1);
+    expect(second.ids).toEqual(['b', 'c', 'd']);
+    expect([...second.updatedAt]).toEqual([20, 25, 30]);
+    expect(second.langOf.map((l) => l)).toEqual(Uint16Array.of(0, 1, 0));
+    expect(second.langs).toEqual(['en', 'de']);
+    const b = readTermCounts(second.records);
+    const c = readTermCounts(second.records, b.end);
+    const d = readTermCounts(second.records, c.end);
+    expect([[...b.ids], [...b.tfs]]).toEqual([
+      [0, 1],
+      [3, 2],
+    ]);
+    expect([...c.ids]).toEqual([0, 1]);
+    expect([[...d.ids], [...d.tfs]]).toEqual([
+      [0, 1],
       [1, 1],
     ]);
+    // Through the numbering: 'the' and 'of', global ids 1 and 2.
+    expect([...b.ids].map((id) => languageWords(en)[numbering[0]![id]!])).toEqual(['the', 'of']);
   });
 
-  it('hand over the re-encoded documents in pieces of whole documents, in order', () => {
+  it('hand on the documents in pieces of whole documents, in order', () => {
     const counter = new FullCounter(true);
     const texts = Array.from(
       { length: 500 },
@@ -131,14 +144,10 @@ describe('FullCounter and MergedTerms', () => {
       counter.addDocument(`d${i}`, i % 2 === 0 ? 'en' : 'de', i, counts(text));
     });
     const merged = new MergedTerms();
-    const local = merged.add(counter.terms());
-    const { languages, globalOf } = merged.byGlobalId();
+    expect(merged.add(counter.terms())).toBeNull();
+    const { languages } = merged.byGlobalId();
     const pieces: EncodedDocuments[] = [];
-    counter.encode(
-      local.map((id) => globalOf[id]!),
-      (piece) => pieces.push(piece),
-      256,
-    );
+    counter.handOn(0, (piece) => pieces.push(piece), 256);
     expect(pieces.length).toBeGreaterThan(5);
     expect(pieces.flatMap((piece) => piece.ids)).toEqual(texts.map((_, i) => `d${i}`));
     const byName = new Map(languages.map((language) => [language.lang, languageWords(language)]));

@@ -59,15 +59,6 @@ describe('term records', () => {
     expect(second.end).toBe(bytes.length);
   });
 
-  it('writes ids themselves, in any order, without gaps', () => {
-    const writer = new ByteWriter(4);
-    writer.writeTermCounts(new Uint32Array([70, 3, 64]), new Uint32Array([1, 5, 1]), 3, false);
-    // 70 × 2 = 140 (0x8c 0x01); 3 × 2 + 1 = 7, tf − 2 = 3; 64 × 2 = 128 (0x80 0x01).
-    expect([...writer.bytes()]).toEqual([3, 0x8c, 0x01, 7, 3, 0x80, 0x01]);
-    const { ids, tfs, end } = readTermCounts(writer.bytes(), 0, false);
-    expect([[...ids], [...tfs], end]).toEqual([[70, 3, 64], [1, 5, 1], 7]);
-  });
-
   it('sorts ids with their counts when encoding one document', () => {
     const bytes = encodeTermCounts([9, 2, 5], [4, 1, 2]);
     const { ids, tfs } = readTermCounts(bytes);
