@@ -1,8 +1,8 @@
 /**
  * The counting tables: (language, word) -> id, with each term's counts, laid out so that a
  * lookup reads one record after its slot. Each worker counts in one; at the end of a full
- * count the job takes the first worker's table over as the merged table (`handOver`, `adopt`)
- * and interns the others' terms into it (`absorb`), record by record.
+ * count the job takes one worker's table over as the merged table (`handOver`, `adopt`) and
+ * interns the others' terms into it (`absorb`), record by record.
  *
  * A table that kept per id an entry (arena offset, length and language, counts) and the word
  * in an arena read a slot, then an entry, then the word per lookup: in a table far larger than

@@ -315,7 +315,7 @@ export function languageWords(language: MergedLanguage, count = language.df.leng
 
 /** Every worker's terms, merged: (language, term) -> merged id with the summed counts. */
 export class MergedTerms {
-  /** The first worker's table, taken over, with the others' terms interned into it. */
+  /** The first table added, taken over, with the others' terms interned into it. */
   private table: CountingTable | null = null;
   /** Per merged id, its record in `table` (`CountingTable.recordsById`), once numbered. */
   private records: Int32Array = new Int32Array(0);
@@ -324,7 +324,7 @@ export class MergedTerms {
   private readonly languages = new Languages();
 
   /**
-   * Adds one worker's terms. The first worker's table is taken over as it is, memory and all,
+   * Adds one worker's terms. The first table added is taken over as it is, memory and all,
    * without interning its terms one by one: its ids within each language are the global ids,
    * and this returns null. The others' terms are interned into it, record by record
    * (`CountingTable.absorb`), and this returns that worker's numbering: per language index of
@@ -340,7 +340,7 @@ export class MergedTerms {
     });
     const table = CountingTable.adopt(terms);
     if (this.table === null) {
-      // The first worker's languages were the first named: its indices are the merge's.
+      // The first table's languages were the first named: its indices are the merge's.
       this.table = table;
       return null;
     }
@@ -350,7 +350,7 @@ export class MergedTerms {
   /**
    * Each language's terms by global id: returns the languages in name order and, per merged id,
    * its global id within its language (its id within its language in the merged table: the
-   * first worker's first-seen order, then the terms the others added).
+   * first-seen order of the worker added first, then the terms the others added).
    */
   byGlobalId(): { languages: MergedLanguage[]; globalOf: Uint32Array } {
     const ids = this.globalIds();
