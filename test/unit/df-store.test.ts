@@ -66,6 +66,21 @@ async function build(name: string, dogCf = 3): Promise<string> {
   return path;
 }
 
+/** What a delta run's tombstone for document `id` throws on the store at `path`, if anything. */
+async function tombstoneError(path: string, id: string): Promise<unknown> {
+  const store = await DfStore.open(path);
+  const tx = store.begin();
+  let error: unknown;
+  try {
+    tx.apply({ id, updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
+  } catch (caught) {
+    error = caught;
+  }
+  tx.rollback();
+  store.close();
+  return error;
+}
+
 function tables(store: DfStore): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [lang, t] of store.exportTables()) {
@@ -321,18 +336,9 @@ describe('DfStore', () => {
       const db = new Database(path);
       db.prepare("UPDATE docs SET terms = ? WHERE id = 'a'").run(record);
       db.close();
-      const store = await DfStore.open(path);
-      const tx = store.begin();
-      let error: unknown;
-      try {
-        tx.apply({ id: 'a', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
-      } catch (caught) {
-        error = caught;
-      }
+      const error = await tombstoneError(path, 'a');
       expect(error).toBeInstanceOf(StateCorruptError);
       expect((error as Error).message).toMatch(message);
-      tx.rollback();
-      store.close();
     }
   });
 
@@ -462,18 +468,9 @@ describe('DfStore', () => {
       const db = new Database(path);
       damage(db);
       db.close();
-      const store = await DfStore.open(path);
-      const tx = store.begin();
-      let error: unknown;
-      try {
-        tx.apply({ id: 'b', updatedAtMs: 200, deleted: true, lang: 'en', terms: [], tfs: [] });
-      } catch (caught) {
-        error = caught;
-      }
+      const error = await tombstoneError(path, 'b');
       expect(error, name).toBeInstanceOf(StateCorruptError);
       expect((error as Error).message, name).toMatch(message);
-      tx.rollback();
-      store.close();
     }
     const store = DfStore.create(join(dir, 'numbering-zero.sqlite'));
     expect(() => store.loadNumbering(0, ['en'], [new Uint32Array(1)])).toThrow(/not a worker's/);
