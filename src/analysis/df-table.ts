@@ -234,7 +234,7 @@ export class FullCounter {
  * about `pieceBytes` of records, marked with `numbering`; returns how many. `langs` names the
  * language indices of the records.
  */
-export function recordPieces(
+function recordPieces(
   blocks: Pick<RecordBlocks, 'take'>,
   documents: readonly number[],
   numbering: number,

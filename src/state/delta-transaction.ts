@@ -14,7 +14,13 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { ByteWriter, getVarint, sortTermCounts, varintEnd } from '../analysis/term-ids.js';
+import {
+  ByteWriter,
+  encodeTermCounts,
+  getVarint,
+  sortTermCounts,
+  varintEnd,
+} from '../analysis/term-ids.js';
 import type { SharedTerms } from '../analysis/term-table.js';
 import {
   newDictionaryName,
@@ -205,17 +211,17 @@ export class DeltaTransaction {
       return;
     }
     // A record in a worker's numbering is compared with the new one in the dictionary's.
-    let oldRecord = old?.terms;
+    let oldRecord: Uint8Array | undefined = old?.terms;
     if (old !== undefined) {
       if (old.numbering === 0) {
         this.subtract(old.lang, old.terms, null, null);
       } else {
         const mapped = this.mapped;
         this.subtract(old.lang, old.terms, this.numbering(old.numbering, old.lang), mapped);
-        sortTermCounts(mapped.ids, mapped.tfs, mapped.count);
-        this.writer.reset();
-        this.writer.writeTermCounts(mapped.ids, mapped.tfs, mapped.count);
-        oldRecord = Buffer.from(this.writer.bytes());
+        oldRecord = encodeTermCounts(
+          mapped.ids.subarray(0, mapped.count),
+          mapped.tfs.subarray(0, mapped.count),
+        );
       }
       this.nDelta.set(old.lang, (this.nDelta.get(old.lang) ?? 0) - 1);
     }
