@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,12 @@ async function build(name: string, dogCf = 3): Promise<string> {
   await rm(generation, { recursive: true, force: true });
   await mkdir(generation);
   const path = join(generation, 'state.sqlite');
+  load(path, dogCf);
+  return path;
+}
+
+/** The full count of `build` into a new store at `path`. */
+function load(path: string, dogCf: number): void {
   const store = DfStore.create(path);
   store.loadLanguage('en', 2, lengthPrefixed(['the', 'cat', 'dog']), [2, 1, 1], [3, 1, dogCf]);
   const a = encodeTermCounts([0, 1], [2, 1]);
@@ -63,7 +70,6 @@ async function build(name: string, dogCf = 3): Promise<string> {
   );
   store.finishLoad(checkpoint);
   store.close();
-  return path;
 }
 
 /** What a delta run's tombstone for document `id` throws on the store at `path`, if anything. */
@@ -102,6 +108,26 @@ describe('DfStore', () => {
     ]);
     expect(store.readCheckpoint()).toEqual(checkpoint);
     store.close();
+  });
+
+  it('loads a full count without a rollback journal', async () => {
+    // A fresh generation is made live only whole (the caller's rename), so it needs none. In
+    // DELETE mode each transaction creates the journal file and removes it again.
+    const generation = join(dir, 'no-journal');
+    await mkdir(generation, { recursive: true });
+    const seen = new Set<string>();
+    const watcher = watch(generation, (_event, name) => {
+      if (name !== null) seen.add(String(name));
+    });
+    try {
+      load(join(generation, 'state.sqlite'), 3);
+      // inotify's events reach the watcher on a later turn of the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    expect(seen.has('state.sqlite')).toBe(true);
+    expect([...seen].filter((name) => name.endsWith('-journal'))).toEqual([]);
   });
 
   it('applies updates, moves, deletes and re-deliveries exactly, occurrences included', async () => {
