@@ -100,8 +100,9 @@ export interface EncodeTask extends BarrierTask {
   /** Where the worker posts its documents, as `EncodedDocuments` pieces. */
   readonly port: MessagePort;
   /**
-   * One Int32: pieces the worker may still post before the job has taken them. The worker
-   * takes one per piece and waits at 0; the job gives one back per piece it has stored.
+   * One Int32: pieces the worker may still post before they have been taken. The worker takes
+   * one per piece and waits at 0; the receiver (the job, or its document writer) gives one back
+   * per piece it has stored.
    */
   readonly credits: SharedArrayBuffer;
   /** Bytes of encoded records per piece. */

@@ -26,6 +26,7 @@ import type {
 } from '../analysis/protocol.js';
 import type { CorpusChunk } from '../corpus/chunks.js';
 import { readNdjsonChunks } from '../corpus/ndjson-reader.js';
+import type { DocumentWriter } from '../state/document-writer.js';
 import { AnalysisError, InterruptedError } from './errors.js';
 
 export interface BadDocumentSample {
@@ -91,7 +92,12 @@ export interface AnalyzeOptions {
    * a few MB. Each worker has at most PIECES_IN_FLIGHT pieces waiting for this callback.
    */
   readonly onDocuments?: (documents: EncodedDocuments) => void;
-  /** Bytes of encoded records per piece handed to `onDocuments` (default 4 MiB). */
+  /**
+   * Full mode with `keepRecords`: stores the documents instead of `onDocuments`. Each worker
+   * posts its pieces straight to the writer's thread; none passes through the job's.
+   */
+  readonly documentWriter?: Pick<DocumentWriter, 'take'>;
+  /** Bytes of encoded records per piece handed on (default 4 MiB). */
   readonly pieceBytes?: number;
 }
 
@@ -541,7 +547,7 @@ async function isRegularFile(path: string): Promise<boolean> {
 async function encodeDocuments(
   pool: Piscina,
   workerIds: readonly string[],
-  { onDocuments, signal, pieceBytes = DEFAULT_PIECE_BYTES }: AnalyzeOptions,
+  { onDocuments, documentWriter, signal, pieceBytes = DEFAULT_PIECE_BYTES }: AnalyzeOptions,
 ): Promise<void> {
   const numberings = new Map(workerIds.map((id, k) => [id, k]));
   const barrier = barrierTask<EncodeTask>('encode', workerIds.length);
@@ -550,6 +556,22 @@ async function encodeDocuments(
     const { port1, port2 } = new MessageChannel();
     const credits = new Int32Array(new SharedArrayBuffer(4));
     credits[0] = PIECES_IN_FLIGHT;
+    const task: EncodeTask = {
+      ...barrier,
+      numberings,
+      port: port2,
+      credits: credits.buffer,
+      pieceBytes,
+    };
+    if (documentWriter !== undefined) {
+      const receipt = documentWriter.take(port1, credits.buffer);
+      const result = (await pool.run(task, { transferList: [port2], signal })) as EncodeResult;
+      // The writer gives credits back after a failure too: the other workers finish handing on.
+      await receipt.stored(result.pieces).catch((error: unknown) => {
+        failure ??= error;
+      });
+      return;
+    }
     let received = 0;
     let expected = -1;
     let allReceived: () => void = () => {};
@@ -568,13 +590,6 @@ async function encodeDocuments(
       if (received === expected) allReceived();
     });
     try {
-      const task: EncodeTask = {
-        ...barrier,
-        numberings,
-        port: port2,
-        credits: credits.buffer,
-        pieceBytes,
-      };
       const result = (await pool.run(task, { transferList: [port2], signal })) as EncodeResult;
       expected = result.pieces;
       if (received < expected) await done;

@@ -32,6 +32,7 @@ import {
   DuplicateDocumentError,
   STATE_SCHEMA_VERSION,
 } from '../state/df-store.js';
+import type { DocumentWriter } from '../state/document-writer.js';
 import { StateDir } from '../state/state-dir.js';
 import {
   type AnalysisWorkers,
@@ -165,6 +166,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   let deltaStore: DfStore | null = null;
   let transaction: DeltaTransaction | null = null;
   let building: { generation: string; store: DfStore; path: string } | null = null;
+  /** A full count's document writer, until it is closed. */
+  let writer: DocumentWriter | null = null;
   const stateDir = new StateDir(config.state.dir);
   /** Started early; null once the analysis has taken them over (and ends them). */
   let analysisWorkers: AnalysisWorkers | null = null;
@@ -276,7 +279,16 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     if (deltaStore !== null) transaction = deltaStore.begin();
     const activeTransaction = transaction;
     const activeBuild = building;
-    let recordBytes = 0;
+    // Its thread starts when the workers start handing on the documents, after the count.
+    const documentWriter: Pick<DocumentWriter, 'take'> | null =
+      activeBuild === null
+        ? null
+        : {
+            take: (port, credits) => {
+              writer ??= activeBuild.store.documentWriter();
+              return writer.take(port, credits);
+            },
+          };
     // Full mode: document-term pairs counted, and the frequencies selection needs.
     let occurrences = 0;
     const selectionCounts: DfTables = new Map();
@@ -348,18 +360,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         onNumbering: (numbering, langs, ids) => {
           activeBuild?.store.loadNumbering(numbering, langs, ids);
         },
-        onDocuments: (docs) => {
-          recordBytes += docs.records.byteLength;
-          activeBuild?.store.loadDocuments(
-            docs.ids,
-            docs.langs,
-            docs.langOf,
-            docs.updatedAt,
-            docs.records,
-            docs.ends,
-            docs.numbering,
-          );
-        },
+        ...(documentWriter === null ? {} : { documentWriter }),
       }).catch((error: unknown) => {
         if (error instanceof DuplicateDocumentError) {
           const rule =
@@ -429,9 +430,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       mode: plan.mode,
       writtenAt: startedAt.toISOString(),
     };
-    const tables: DfTables = await phase('count', () => {
+    const tables: DfTables = await phase('count', async () => {
       if (activeBuild !== null) {
+        const documents = writer as DocumentWriter | null;
+        await documents?.close();
+        writer = null;
         activeBuild.store.finishLoad(checkpoint);
+        const recordBytes = documents?.recordBytes ?? 0;
         result.state = {
           documents: stats.counted,
           recordBytes,
@@ -596,6 +601,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     }
     deltaStore?.close();
     await (source as MongoSource | null)?.close();
+    // Ended before its generation goes, as the generation's files are its own too.
+    await (writer as DocumentWriter | null)?.terminate();
     const leftover = building as { generation: string; store: DfStore } | null;
     if (leftover !== null) {
       leftover.store.close();

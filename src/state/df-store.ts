@@ -16,8 +16,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { insertRows } from './bulk-insert.js';
 import { DeltaTransaction } from './delta-transaction.js';
+import { DocumentWriter, DuplicateDocumentError, insertDocuments } from './document-writer.js';
 import { quickCheck, type ReadAhead } from './integrity-check.js';
 import {
   CheckpointCorruptError,
@@ -44,18 +44,7 @@ export {
   type StoredCheckpoint,
 } from './store-schema.js';
 
-/** A full count met the same document id twice: the source gives a document more than once. */
-export class DuplicateDocumentError extends Error {
-  /** `id`: the repeated id, when it could be found again. */
-  constructor(readonly id: string | null) {
-    super(
-      id === null
-        ? 'a document id appears more than once'
-        : `document id ${JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id)} appears more than once`,
-    );
-    this.name = 'DuplicateDocumentError';
-  }
-}
+export { DuplicateDocumentError };
 
 export interface LanguageTotals {
   readonly lang: string;
@@ -94,8 +83,11 @@ function knownSoundAt(value: unknown): Date | null {
 
 export class DfStore {
   private readonly db: Database.Database;
+  private readonly path: string;
   private readonly dir: string;
   private inTransaction = false;
+  /** A full count's languages and their N, stored by `finishLoad`. */
+  private readonly loadedLangs: LanguageTotals[] = [];
   /** The dictionary file in force (null while a full count builds the store). */
   private dictionaryFile: string | null;
   /** In memory; null after a rolled-back transaction changed it, until read again. */
@@ -112,6 +104,7 @@ export class DfStore {
     dictionary: TermDictionary,
   ) {
     this.db = db;
+    this.path = path;
     this.dir = dirname(path);
     this.dictionaryFile = dictionaryFile;
     this.dictionary = dictionary;
@@ -267,7 +260,9 @@ export class DfStore {
 
   /**
    * Loads one language's terms, a length-prefixed arena (`lengthPrefixed`): term i gets
-   * id i, df `df[i]` and cf `cf[i]`.
+   * id i, df `df[i]` and cf `cf[i]`. Kept in memory until `finishLoad`, which stores the
+   * language's N with the rest, so that the load writes nothing while a `DocumentWriter` stores
+   * the documents through a connection of its own.
    */
   loadLanguage(
     lang: string,
@@ -277,19 +272,19 @@ export class DfStore {
     cf: ArrayLike<number>,
   ): void {
     if (this.dictionaryFile !== null) throw new Error('the dictionary is already saved');
-    this.db.prepare('INSERT INTO langs (lang, n) VALUES (?, ?)').run(lang, n);
+    this.loadedLangs.push({ lang, n });
     this.terms().set(LanguageTerms.fromArena(lang, arena, df, cf));
   }
 
   /**
-   * Writes the loaded terms to the dictionary file. Optional (`finishLoad` writes it otherwise):
-   * called once every language is loaded, it overlaps the work with the loading of the documents.
+   * Writes the loaded terms to the dictionary file, which `finishLoad` names in the database.
+   * Optional (`finishLoad` writes it otherwise): called once every language is loaded, it
+   * overlaps the work with the loading of the documents.
    */
   saveDictionary(): void {
     if (this.dictionaryFile !== null) return;
     const name = newDictionaryName();
     this.terms().write(join(this.dir, name));
-    putMeta(this.db, 'dictionary', name);
     this.dictionaryFile = name;
     // A full count reads nothing back while it loads the documents: free the memory until then.
     this.dictionary = null;
@@ -297,7 +292,8 @@ export class DfStore {
 
   /**
    * Stores a numbering of a full count's worker (not 0, the dictionary's own): per language
-   * `langs[i]`, `ids[i][id]` is the dictionary's id of that worker's `id`.
+   * `langs[i]`, `ids[i][id]` is the dictionary's id of that worker's `id`. Before any of that
+   * worker's documents, and so before a `DocumentWriter` stores them.
    */
   loadNumbering(numbering: number, langs: readonly string[], ids: readonly Uint32Array[]): void {
     if (!(Number.isSafeInteger(numbering) && numbering > 0)) {
@@ -315,8 +311,9 @@ export class DfStore {
   }
 
   /**
-   * Loads documents: `records` holds term records back to back, `ends[i]` the end of document
-   * i's, their ids in numbering `numbering` (0: the dictionary's; another, `loadNumbering`'s).
+   * Loads documents on this thread: `records` holds term records back to back, `ends[i]` the
+   * end of document i's, their ids in numbering `numbering` (0: the dictionary's; another,
+   * `loadNumbering`'s).
    */
   loadDocuments(
     ids: readonly string[],
@@ -327,53 +324,43 @@ export class DfStore {
     ends: Uint32Array,
     numbering: number,
   ): void {
-    const buffer = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
-    try {
-      this.db.transaction(() => {
-        insertRows(
-          this.db,
-          'docs (id, lang, updated_at, numbering, terms)',
-          5,
-          ids.length,
-          (i, params, at) => {
-            params[at] = ids[i];
-            params[at + 1] = langs[langOf[i]!];
-            params[at + 2] = updatedAt[i];
-            params[at + 3] = numbering;
-            params[at + 4] = buffer.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
-          },
-        );
-      })();
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-      throw new DuplicateDocumentError(this.repeatedId(ids));
-    }
-  }
-
-  /** After a rolled-back insert of `ids`: one of them that came twice in it or was stored before. */
-  private repeatedId(ids: readonly string[]): string | null {
-    const seen = new Set<string>();
-    for (const id of ids) {
-      if (seen.has(id)) return id;
-      seen.add(id);
-    }
-    const stored = this.db.prepare('SELECT 1 FROM docs WHERE id = ?').pluck();
-    return ids.find((id) => stored.get(id) !== undefined) ?? null;
+    const duplicate = insertDocuments(this.db, {
+      numbering,
+      ids,
+      langs,
+      langOf,
+      updatedAt,
+      records,
+      ends,
+    });
+    if (duplicate !== null) throw new DuplicateDocumentError(duplicate.repeated);
   }
 
   /**
-   * Ends a full count: the dictionary, the checkpoint and the time the database was known sound
-   * are written in one transaction whose commit syncs the whole file, every page the load wrote
-   * included, before the caller makes the generation live.
+   * A full count's writer, which loads the documents on a thread of its own (see
+   * `DocumentWriter`); close it before `finishLoad`.
+   */
+  documentWriter(): DocumentWriter {
+    return new DocumentWriter(this.path);
+  }
+
+  /**
+   * Ends a full count: the languages' N, the dictionary's name, the checkpoint and the time the
+   * database was known sound are written in one transaction whose commit syncs the whole file,
+   * every page the load wrote included, before the caller makes the generation live.
    */
   finishLoad(checkpoint: StoredCheckpoint): void {
+    this.saveDictionary();
     this.db.pragma('synchronous = FULL');
+    const insertLang = this.db.prepare('INSERT INTO langs (lang, n) VALUES (?, ?)');
     this.db.transaction(() => {
-      this.saveDictionary();
+      for (const { lang, n } of this.loadedLangs) insertLang.run(lang, n);
+      putMeta(this.db, 'dictionary', this.dictionaryFile!);
       this.writeCheckpoint(checkpoint);
       // Built whole by this run: sound as of its start, for `OpenOptions.skipCheckWithinHours`.
       putMeta(this.db, 'soundAt', checkpoint.writtenAt);
     })();
+    this.loadedLangs.length = 0;
   }
 
   // ---- delta: one transaction ------------------------------------------------------------

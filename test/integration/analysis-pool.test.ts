@@ -1,7 +1,8 @@
 /**
  * The analysis pool's full count, in process against the built worker: every document reaches
  * the state exactly once, in pieces, with its terms (through its worker's numbering when that
- * worker's ids are not the global ones); the workers' record files are gone after; a failing
+ * worker's ids are not the global ones), or through a document writer's thread straight from
+ * the workers; the workers' record files are gone after; a failing
  * consumer or an abort while the workers hand their documents on ends the count with that
  * error. A corpus file read in ranges by the workers gives what the same bytes streamed through
  * a pipe give. A delta hands over each changed document once, the file's last ranges first,
@@ -13,11 +14,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageWords, type MergedLanguage } from '../../src/analysis/df-table.js';
 import type { EncodedDocuments, WorkerSettings } from '../../src/analysis/protocol.js';
 import { addTerms } from '../../src/analysis/tokenizer.js';
 import type * as Pool from '../../src/job/analysis-pool.js';
+import { DfStore } from '../../src/state/df-store.js';
 import { FUNCTION_WORDS, letters, prng } from '../support/corpus.js';
 import { fromDist } from '../support/dist.js';
 import { readTermCounts } from '../support/term-records.js';
@@ -177,6 +180,51 @@ describe('analyzeCorpus, full count', () => {
       expect(new Set(ids).size).toBe(ids.length);
       expect(Math.max(...ids)).toBeLessThan(size);
     }
+    expect(await readdir(recordDir)).toEqual([]);
+  });
+
+  it("stores every document through a document writer, none through the job's thread", async () => {
+    const recordDir = await mkdtemp(join(dir, 'records-'));
+    const path = join(await mkdtemp(join(dir, 'state-')), 'state.sqlite');
+    const store = DfStore.create(path);
+    const writer = store.documentWriter();
+    // Small pieces: many per worker, so the workers wait for the writer's credits.
+    const { counted, pieces, numberings } = await fullCount({
+      recordDir,
+      pieceBytes: 4096,
+      documentWriter: writer,
+    });
+    await writer.close();
+    store.close();
+    expect(pieces).toEqual([]);
+    expect(writer.documents).toBe(DOCS);
+    // The stored rows, as pieces of one numbering each.
+    const db = new Database(path, { readonly: true });
+    const stored = db
+      .prepare('SELECT id, lang, numbering, terms FROM docs ORDER BY id')
+      .all() as Array<{ id: string; lang: string; numbering: number; terms: Buffer }>;
+    db.close();
+    const rebuilt = [...new Set(stored.map((row) => row.numbering))].map((numbering) => {
+      const rows = stored.filter((row) => row.numbering === numbering);
+      const langs = [...new Set(rows.map((row) => row.lang))];
+      const ends = new Uint32Array(rows.length);
+      let end = 0;
+      rows.forEach((row, i) => {
+        end += row.terms.length;
+        ends[i] = end;
+      });
+      return {
+        numbering,
+        ids: rows.map((row) => row.id),
+        langs,
+        langOf: Uint16Array.from(rows, (row) => langs.indexOf(row.lang)),
+        updatedAt: new Float64Array(rows.length),
+        records: Buffer.concat(rows.map((row) => row.terms)),
+        ends,
+      } satisfies EncodedDocuments;
+    });
+    expect(rebuilt.map((piece) => piece.numbering).sort()).toEqual([0, 1]);
+    expectEveryDocumentOnce(counted, rebuilt, numberings);
     expect(await readdir(recordDir)).toEqual([]);
   });
 
