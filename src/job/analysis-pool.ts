@@ -68,9 +68,9 @@ export interface AnalyzeOptions {
   /** Delta mode: receives the changed documents of each chunk as they arrive. */
   readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
   /**
-   * Full mode with `keepRecords`, before any `onDocuments`: receives the numbering of each
-   * worker whose ids are not the global ones (`numbering` 1, 2, …): per language `langs[i]`,
-   * `ids[i][id]` is the global id of that worker's `id`.
+   * Full mode with `keepRecords`: receives the numbering of each worker whose ids are not the
+   * global ones (`numbering` 1, 2, …): per language `langs[i]`, `ids[i][id]` is the global id of
+   * that worker's `id`. Once the merge has run, while the workers hand their documents on.
    */
   readonly onNumbering?: (
     numbering: number,
@@ -438,17 +438,9 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       // The largest table first: the merge takes it over, ids and all, and adds the others'
       // terms to it one by one.
       drained.sort((a, b) => b.terms.size - a.terms.size);
-      const merged = new MergedTerms();
       const workerIds = drained.map((result) => result.workerId);
-      const langsOf = drained.map((result) => result.terms.langs);
-      const numberings = drained.map((result) => merged.add(result.terms));
-      drained.length = 0;
-      const globalIds = merged.globalIds();
-      if (options.settings.keepRecords) {
-        numberings.forEach((ids, numbering) => {
-          if (ids !== null) options.onNumbering?.(numbering, langsOf[numbering]!, ids);
-        });
-      }
+      // The workers hand their records on as they are, each in its own numbering, so they start
+      // before the merge and hand on while it runs.
       const encoding = options.settings.keepRecords
         ? encodeDocuments(pool, workerIds, options)
         : Promise.resolve();
@@ -461,6 +453,16 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       // credits with a core idle.
       let languageFailure: unknown = null;
       try {
+        const merged = new MergedTerms();
+        const langsOf = drained.map((result) => result.terms.langs);
+        const numberings = drained.map((result) => merged.add(result.terms));
+        drained.length = 0;
+        const globalIds = merged.globalIds();
+        if (options.settings.keepRecords) {
+          numberings.forEach((ids, numbering) => {
+            if (ids !== null) options.onNumbering?.(numbering, langsOf[numbering]!, ids);
+          });
+        }
         for (const language of globalIds.languages) {
           options.onLanguage?.(merged.mergedLanguage(language));
           await new Promise((resolve) => setImmediate(resolve));

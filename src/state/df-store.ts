@@ -86,8 +86,9 @@ export class DfStore {
   private readonly path: string;
   private readonly dir: string;
   private inTransaction = false;
-  /** A full count's languages and their N, stored by `finishLoad`. */
+  /** A full count's languages and their N, and its workers' numberings, stored by `finishLoad`. */
   private readonly loadedLangs: LanguageTotals[] = [];
+  private readonly loadedNumberings: Array<{ numbering: number; lang: string; ids: Buffer }> = [];
   /** The dictionary file in force (null while a full count builds the store). */
   private dictionaryFile: string | null;
   /** In memory; null after a rolled-back transaction changed it, until read again. */
@@ -292,22 +293,17 @@ export class DfStore {
 
   /**
    * Stores a numbering of a full count's worker (not 0, the dictionary's own): per language
-   * `langs[i]`, `ids[i][id]` is the dictionary's id of that worker's `id`. Before any of that
-   * worker's documents, and so before a `DocumentWriter` stores them.
+   * `langs[i]`, `ids[i][id]` is the dictionary's id of that worker's `id`. Kept until
+   * `finishLoad`, like the languages.
    */
   loadNumbering(numbering: number, langs: readonly string[], ids: readonly Uint32Array[]): void {
     if (!(Number.isSafeInteger(numbering) && numbering > 0)) {
       throw new Error(`numbering ${numbering} is not a worker's`);
     }
     if (ids.length !== langs.length) throw new Error('a numbering needs ids for each language');
-    const insert = this.db.prepare(
-      'INSERT INTO numberings (numbering, lang, ids) VALUES (?, ?, ?)',
-    );
-    this.db.transaction(() => {
-      langs.forEach((lang, i) => {
-        insert.run(numbering, lang, numberingBytes(ids[i]!));
-      });
-    })();
+    langs.forEach((lang, i) => {
+      this.loadedNumberings.push({ numbering, lang, ids: numberingBytes(ids[i]!) });
+    });
   }
 
   /**
@@ -345,22 +341,29 @@ export class DfStore {
   }
 
   /**
-   * Ends a full count: the languages' N, the dictionary's name, the checkpoint and the time the
-   * database was known sound are written in one transaction whose commit syncs the whole file,
+   * Ends a full count: the languages' N, the workers' numberings, the dictionary's name, the
+   * checkpoint and the time the database was known sound are written in one transaction whose commit syncs the whole file,
    * every page the load wrote included, before the caller makes the generation live.
    */
   finishLoad(checkpoint: StoredCheckpoint): void {
     this.saveDictionary();
     this.db.pragma('synchronous = FULL');
     const insertLang = this.db.prepare('INSERT INTO langs (lang, n) VALUES (?, ?)');
+    const insertNumbering = this.db.prepare(
+      'INSERT INTO numberings (numbering, lang, ids) VALUES (?, ?, ?)',
+    );
     this.db.transaction(() => {
       for (const { lang, n } of this.loadedLangs) insertLang.run(lang, n);
+      for (const { numbering, lang, ids } of this.loadedNumberings) {
+        insertNumbering.run(numbering, lang, ids);
+      }
       putMeta(this.db, 'dictionary', this.dictionaryFile!);
       this.writeCheckpoint(checkpoint);
       // Built whole by this run: sound as of its start, for `OpenOptions.skipCheckWithinHours`.
       putMeta(this.db, 'soundAt', checkpoint.writtenAt);
     })();
     this.loadedLangs.length = 0;
+    this.loadedNumberings.length = 0;
   }
 
   // ---- delta: one transaction ------------------------------------------------------------
