@@ -5,7 +5,6 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { createClient } from '@redis/client';
 import { Command } from 'commander';
 import { resolveChecked } from '../config/env-refs.js';
 import { configFilePath, loadConfig } from '../config/load.js';
@@ -16,7 +15,7 @@ import { ExitCode, toFailure } from '../job/errors.js';
 import { nextRuns, parseCron } from '../ops/cron-expression.js';
 import { alertChecks, type CheckLine, directoryCheck, monitoringChecks } from '../ops/readiness.js';
 import { endpointOf, Scrubber } from '../ops/redact.js';
-import { publisherOptions, RedisPublisher, redactUrl } from '../publish/index.js';
+import { loadRedisDriver, publisherOptions, RedisPublisher, redactUrl } from '../publish/index.js';
 import { parseNonEmpty, parseRedisUrl, parseSource } from './options.js';
 import { type CommandContext, printJson } from './shared.js';
 
@@ -215,6 +214,7 @@ async function redisCheck(
  * guarantees; the swap script would fail with CROSSSLOT at the worst moment otherwise.
  */
 async function clusterHashTagProblem(url: string, config: Config): Promise<string | null> {
+  const { createClient } = await loadRedisDriver();
   const client = createClient({
     url,
     RESP: 2,

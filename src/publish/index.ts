@@ -1,3 +1,4 @@
+export { loadRedisDriver } from './connection.js';
 export {
   InvalidPublishInputError,
   InvalidRedisUrlError,
