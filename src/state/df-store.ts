@@ -17,7 +17,12 @@ import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DeltaTransaction } from './delta-transaction.js';
-import { DocumentWriter, DuplicateDocumentError, insertDocuments } from './document-writer.js';
+import {
+  DocumentWriter,
+  DuplicateDocumentError,
+  insertDocuments,
+  loadWithoutJournal,
+} from './document-writer.js';
 import { quickCheck, type ReadAhead } from './integrity-check.js';
 import {
   CheckpointCorruptError,
@@ -178,15 +183,8 @@ export class DfStore {
   /** Creates an empty store for a full count. */
   static create(path: string): DfStore {
     const db = new Database(path);
-    // A fresh file is only made live by the caller's rename, so the load needs neither a
-    // rollback journal nor a sync per transaction; `finishLoad` syncs it once, whole. The
-    // driver's defensive mode refuses `journal_mode = OFF` without a word (the pragma answers
-    // `delete`), so it is lifted for that pragma alone.
-    db.unsafeMode(true);
-    const mode = db.pragma('journal_mode = OFF', { simple: true });
-    db.unsafeMode(false);
-    if (mode !== 'off') throw new Error(`SQLite kept journal_mode ${String(mode)} for ${path}`);
-    db.pragma('synchronous = OFF');
+    // A fresh file is only made live by the caller's rename, whole: `finishLoad` syncs it once.
+    loadWithoutJournal(db, path);
     db.exec(SCHEMA);
     putMeta(db, 'schemaVersion', String(STATE_SCHEMA_VERSION));
     return new DfStore(db, path, null, new TermDictionary());
@@ -342,8 +340,9 @@ export class DfStore {
 
   /**
    * Ends a full count: the languages' N, the workers' numberings, the dictionary's name, the
-   * checkpoint and the time the database was known sound are written in one transaction whose commit syncs the whole file,
-   * every page the load wrote included, before the caller makes the generation live.
+   * checkpoint and the time the database was known sound are written in one transaction, whose
+   * commit syncs the whole file, every page the load wrote included, before the caller makes
+   * the generation live.
    */
   finishLoad(checkpoint: StoredCheckpoint): void {
     this.saveDictionary();

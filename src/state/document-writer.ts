@@ -82,6 +82,21 @@ export function insertDocuments(
   }
 }
 
+/**
+ * Sets a connection to a fresh full count's database for loading: no rollback journal and no
+ * sync per transaction (the generation goes live only whole, synced by `finishLoad`). The
+ * driver's defensive mode refuses `journal_mode = OFF` without a word (the pragma answers
+ * `delete`), so it is lifted for that pragma alone, and the answer checked. Self-contained: the
+ * writer's thread runs it as source text.
+ */
+export function loadWithoutJournal(db: Database.Database, path: string): void {
+  db.unsafeMode(true);
+  const mode = db.pragma('journal_mode = OFF', { simple: true });
+  db.unsafeMode(false);
+  if (mode !== 'off') throw new Error(`SQLite kept journal_mode ${String(mode)} for ${path}`);
+  db.pragma('synchronous = OFF');
+}
+
 const require = createRequire(import.meta.url);
 
 // Plain CommonJS evaluated in the worker, so that it needs no file of its own next to the
@@ -92,20 +107,21 @@ const WRITER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const insertDocuments = ${insertDocuments.toString()};
+const loadWithoutJournal = ${loadWithoutJournal.toString()};
 const ports = [];
 let db = null;
 let failed = false;
 const fail = (error) => {
   failed = true;
-  parentPort.postMessage({ kind: 'failed', message: String(error && error.message ? error.message : error), code: error && typeof error.code === 'string' ? error.code : null });
+  parentPort.postMessage({
+    kind: 'failed',
+    message: String(error && error.message ? error.message : error),
+    code: error && typeof error.code === 'string' ? error.code : null,
+  });
 };
 try {
   db = new Database(workerData.path, { fileMustExist: true });
-  db.unsafeMode(true);
-  const mode = db.pragma('journal_mode = OFF', { simple: true });
-  db.unsafeMode(false);
-  if (mode !== 'off') throw new Error('SQLite kept journal_mode ' + mode + ' for ' + workerData.path);
-  db.pragma('synchronous = OFF');
+  loadWithoutJournal(db, workerData.path);
 } catch (error) {
   fail(error);
 }
@@ -129,7 +145,12 @@ parentPort.on('message', (message) => {
       }
       Atomics.add(credits, 0, 1);
       Atomics.notify(credits, 0);
-      parentPort.postMessage({ kind: 'piece', source: message.source, documents, bytes: documents === 0 ? 0 : piece.records.byteLength });
+      parentPort.postMessage({
+        kind: 'piece',
+        source: message.source,
+        documents,
+        bytes: documents === 0 ? 0 : piece.records.byteLength,
+      });
     });
   } else if (message.kind === 'close') {
     for (const port of ports) port.close();
