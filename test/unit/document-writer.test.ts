@@ -85,14 +85,17 @@ async function post(writer: DocumentWriter, pieces: DocumentPiece[]): Promise<In
   return credits;
 }
 
-function rows(path: string): Array<{ id: string; lang: string; numbering: number; n: number }> {
+type Row = { id: string; lang: string; numbering: number; terms: string; at: number };
+
+/** The stored documents at `path`, by id, their records in hex. */
+function rows(path: string): Row[] {
   const db = new Database(path, { readonly: true });
   try {
     return db
       .prepare(
-        'SELECT id, lang, numbering, length(terms) AS n, updated_at AS at FROM docs ORDER BY id',
+        'SELECT id, lang, numbering, hex(terms) AS terms, updated_at AS at FROM docs ORDER BY id',
       )
-      .all() as Array<{ id: string; lang: string; numbering: number; n: number }>;
+      .all() as Row[];
   } finally {
     db.close();
   }
