@@ -159,7 +159,6 @@ parentPort.on('message', (message) => {
     } catch (error) {
       if (!failed) fail(error);
     }
-    parentPort.postMessage({ kind: 'closed' });
     parentPort.close();
   }
 });
@@ -168,8 +167,7 @@ parentPort.on('message', (message) => {
 type WriterMessage =
   | { kind: 'piece'; source: number; documents: number; bytes: number }
   | { kind: 'duplicate'; id: string | null }
-  | { kind: 'failed'; message: string; code: string | null }
-  | { kind: 'closed' };
+  | { kind: 'failed'; message: string; code: string | null };
 
 /** A document id that a full count met twice: the source holds it twice. */
 export class DuplicateDocumentError extends Error {
@@ -297,8 +295,6 @@ export class DocumentWriter {
         this.fail(
           new DocumentWriterError(`storing the documents failed: ${message.message}`, message.code),
         );
-        return;
-      case 'closed':
         return;
     }
   }
