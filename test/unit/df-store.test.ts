@@ -12,8 +12,8 @@ import {
   STATE_SCHEMA_VERSION,
   StateCorruptError,
   StateSchemaError,
-  type StoredCheckpoint,
 } from '../../src/state/df-store.js';
+import { fullCountCheckpoint } from '../support/checkpoint.js';
 import { damageTableRoot } from '../support/sqlite-damage.js';
 import { readTermCounts } from '../support/term-records.js';
 
@@ -27,15 +27,7 @@ afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
-const checkpoint: StoredCheckpoint = {
-  schemaVersion: STATE_SCHEMA_VERSION,
-  windowEnd: '2026-11-30T00:00:00.000Z',
-  lastKey: null,
-  analysisKey: 'test',
-  runId: 'r1',
-  mode: 'full',
-  writtenAt: '2026-11-30T00:00:00.000Z',
-};
+const checkpoint = fullCountCheckpoint;
 
 /**
  * A generation directory with en: a = "the the cat", b = "the dog dog dog"; ids by df: the 0,

@@ -12,12 +12,13 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTermCounts } from '../../src/analysis/term-ids.js';
 import { lengthPrefixed } from '../../src/analysis/term-table.js';
-import { DfStore, DuplicateDocumentError, STATE_SCHEMA_VERSION } from '../../src/state/df-store.js';
+import { DfStore, DuplicateDocumentError } from '../../src/state/df-store.js';
 import {
   type DocumentPiece,
   DocumentWriter,
   DocumentWriterError,
 } from '../../src/state/document-writer.js';
+import { fullCountCheckpoint } from '../support/checkpoint.js';
 
 let dir: string;
 
@@ -117,15 +118,7 @@ describe('DocumentWriter', () => {
     expect(writer.documents).toBe(70 + 3 + 130 + 5 + 64);
     const bytes = [...first, ...second].reduce((n, p) => n + p.records.byteLength, 0);
     expect(writer.recordBytes).toBe(bytes);
-    store.finishLoad({
-      schemaVersion: STATE_SCHEMA_VERSION,
-      windowEnd: '2026-11-30T00:00:00.000Z',
-      lastKey: null,
-      analysisKey: 'test',
-      runId: 'r1',
-      mode: 'full',
-      writtenAt: '2026-11-30T00:00:00.000Z',
-    });
+    store.finishLoad(fullCountCheckpoint);
     store.close();
 
     // The same pieces loaded by the store itself give the same rows.
