@@ -257,6 +257,89 @@ describe('DfStore', () => {
     next.close();
   });
 
+  it('writes pages of a night larger than its page cache before the commit; a crash then leaves the state as it was', async () => {
+    // 3,000 documents of 4,000 terms each, every one twice: 8 KB a record, 24 MB in all, more
+    // than the transaction's page cache holds, so SQLite writes changed pages to the file
+    // before the commit, each after the rollback journal that can undo it.
+    const generation = join(dir, 'spill');
+    await mkdir(generation, { recursive: true });
+    const path = join(generation, 'state.sqlite');
+    const documents = 3000;
+    const terms = 4000;
+    const words = Array.from({ length: terms }, (_, i) => `w${i}`);
+    const ids = Uint32Array.from({ length: terms }, (_, i) => i);
+    const record = encodeTermCounts(ids, new Uint32Array(terms).fill(2));
+    const records = new Uint8Array(record.length * documents);
+    for (let d = 0; d < documents; d++) records.set(record, d * record.length);
+    const store = DfStore.create(path);
+    store.loadLanguage(
+      'en',
+      documents,
+      lengthPrefixed(words),
+      new Array(terms).fill(documents),
+      new Array(terms).fill(2 * documents),
+    );
+    store.loadDocuments(
+      Array.from({ length: documents }, (_, d) => `doc-${d}`),
+      ['en'],
+      new Uint16Array(documents),
+      new Float64Array(documents).fill(100),
+      records,
+      Uint32Array.from({ length: documents }, (_, d) => (d + 1) * record.length),
+      0,
+    );
+    store.finishLoad(checkpoint);
+    store.close();
+    const before = await readFile(path);
+
+    const open = await DfStore.open(path);
+    const tx = open.begin();
+    // Each document now holds every term three times.
+    const known = new Uint32Array(2 * terms);
+    for (let i = 0; i < terms; i++) known.set([i, 3], 2 * i);
+    for (let d = 0; d < documents; d++) {
+      tx.apply({
+        id: `doc-${d}`,
+        updatedAtMs: 200,
+        deleted: false,
+        lang: 'en',
+        known,
+        terms: [],
+        tfs: [],
+      });
+    }
+    tx.flush();
+    expect(tx.stats).toMatchObject({ updated: documents });
+    // Written before the commit: the file no longer holds what it did.
+    expect((await readFile(path)).equals(before)).toBe(false);
+    // What a crash leaves: the database as written so far, the journal, the dictionary in force.
+    const crashed = join(dir, 'spill-crashed');
+    await mkdir(crashed, { recursive: true });
+    const left = await readdir(generation);
+    expect(left).toContain('state.sqlite-journal');
+    for (const name of left)
+      await writeFile(join(crashed, name), await readFile(join(generation, name)));
+    tx.commit();
+    open.close();
+
+    // The journal undoes the pages written: every term as the full count left it.
+    const recovered = await DfStore.open(join(crashed, 'state.sqlite'));
+    const en = recovered.exportTables().get('en')!;
+    expect(en.n).toBe(documents);
+    expect(new Set(en.df.values())).toEqual(new Set([documents]));
+    expect(new Set(en.cf.values())).toEqual(new Set([2 * documents]));
+    expect(recovered.readCheckpoint()).toEqual(checkpoint);
+    recovered.close();
+    expect(await readdir(crashed)).not.toContain('state.sqlite-journal');
+    // And the committed night is all there.
+    const committed = await DfStore.open(path);
+    const after = committed.exportTables().get('en')!;
+    expect(after.n).toBe(documents);
+    expect(new Set(after.df.values())).toEqual(new Set([documents]));
+    expect(new Set(after.cf.values())).toEqual(new Set([3 * documents]));
+    committed.close();
+  });
+
   it('refuses a store whose dictionary file is damaged or missing', async () => {
     const path = await build('damaged');
     const generation = join(dir, 'damaged');
