@@ -62,6 +62,9 @@ export interface StoredTerms {
   readonly cf: Map<string, number>;
 }
 
+/** SQLite page size of a new generation's database, in bytes. */
+export const PAGE_BYTES = 8192;
+
 /**
  * SQLite page cache of a delta transaction, in KiB (the default is 2 MiB). Every page the cache
  * grows by is fresh memory, faulted in on its first use: a 1M-document night touches about 28K
@@ -189,6 +192,11 @@ export class DfStore {
   /** Creates an empty store for a full count. */
   static create(path: string): DfStore {
     const db = new Database(path);
+    // Set before the file holds anything. Against SQLite's 4 KiB, half the pages for the same
+    // rows: half the system calls for the full count's writes and for a delta's integrity
+    // check, which reads every page (1M-document state: 417 MB against 439, the delta's `plan`
+    // 0.57-0.65 s against 0.80-0.89). A delta still rewrites one page per changed document.
+    db.pragma(`page_size = ${PAGE_BYTES}`);
     // A fresh file is only made live by the caller's rename, whole: `finishLoad` syncs it once.
     loadWithoutJournal(db, path);
     db.exec(SCHEMA);

@@ -9,6 +9,7 @@ import { hashRange, lengthPrefixed, sharedTermId } from '../../src/analysis/term
 import {
   DfStore,
   DuplicateDocumentError,
+  PAGE_BYTES,
   STATE_SCHEMA_VERSION,
   StateCorruptError,
   StateSchemaError,
@@ -100,6 +101,9 @@ describe('DfStore', () => {
     ]);
     expect(store.readCheckpoint()).toEqual(checkpoint);
     store.close();
+    const db = new Database(join(dir, 'load', 'state.sqlite'), { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_BYTES);
+    db.close();
   });
 
   it('loads a full count without a rollback journal', async () => {
