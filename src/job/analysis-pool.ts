@@ -515,13 +515,38 @@ interface CorpusRange {
  * and the job's thread then applies them while the workers pass over the rest of the file,
  * instead of after them with a core idle. Changes are applied in the order they come back from
  * the workers anyway, and a stale version never replaces a newer one.
+ *
+ * From the end, the first ranges are small and double up to `rangeBytes` (1/16 of it, twice,
+ * then 1/8 twice, …): the job's thread has nothing to apply until a worker finishes its first
+ * range, and a 4 MB range of changed documents kept it waiting about 0.3 s at 1M. The larger
+ * ranges after them keep the handing out cheap over the lines the workers pass by.
  */
-function* fileRanges(size: number, rangeBytes: number, lastFirst: boolean): Generator<CorpusRange> {
-  const count = Math.ceil(size / rangeBytes);
+export function* fileRanges(
+  size: number,
+  rangeBytes: number,
+  lastFirst: boolean,
+): Generator<CorpusRange> {
+  if (!lastFirst) {
+    const count = Math.ceil(size / rangeBytes);
+    for (let index = 0; index < count; index++) {
+      const start = index * rangeBytes;
+      yield { kind: 'range', index, start, end: Math.min(size, start + rangeBytes) };
+    }
+    return;
+  }
+  // Ends from the file's end backwards; a range's index is still its place from the start.
+  const starts: number[] = [];
+  let end = size;
+  let step = Math.max(1, Math.floor(rangeBytes / 16));
+  for (let k = 0; end > 0; k++) {
+    starts.push(Math.max(0, end - step));
+    end -= step;
+    if (k % 2 === 1 && step < rangeBytes) step = Math.min(rangeBytes, step * 2);
+  }
+  const count = starts.length;
   for (let k = 0; k < count; k++) {
-    const index = lastFirst ? count - 1 - k : k;
-    const start = index * rangeBytes;
-    yield { kind: 'range', index, start, end: Math.min(size, start + rangeBytes) };
+    const start = starts[k]!;
+    yield { kind: 'range', index: count - 1 - k, start, end: k === 0 ? size : starts[k - 1]! };
   }
 }
 
