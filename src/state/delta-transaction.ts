@@ -210,18 +210,12 @@ export class DeltaTransaction {
       this.stats.stale++;
       return;
     }
-    // A record in a worker's numbering is compared with the new one in the dictionary's.
-    let oldRecord: Uint8Array | undefined = old?.terms;
     if (old !== undefined) {
       if (old.numbering === 0) {
         this.subtract(old.lang, old.terms, null, null);
       } else {
-        const mapped = this.mapped;
-        this.subtract(old.lang, old.terms, this.numbering(old.numbering, old.lang), mapped);
-        oldRecord = encodeTermCounts(
-          mapped.ids.subarray(0, mapped.count),
-          mapped.tfs.subarray(0, mapped.count),
-        );
+        // Kept in the dictionary's ids, to be compared with the new record.
+        this.subtract(old.lang, old.terms, this.numbering(old.numbering, old.lang), this.mapped);
       }
       this.nDelta.set(old.lang, (this.nDelta.get(old.lang) ?? 0) - 1);
     }
@@ -281,12 +275,30 @@ export class DeltaTransaction {
     this.nDelta.set(change.lang, (this.nDelta.get(change.lang) ?? 0) + 1);
     this.writer.reset();
     this.writer.writeTermCounts(ids, tfs, count);
-    const record = Buffer.from(this.writer.bytes());
+    // A view of the writer's buffer, bound (and so copied) by SQLite before the next change.
+    const record = this.writer.bytes();
     if (old === undefined) this.stats.inserted++;
     else if (old.lang !== change.lang) this.stats.movedLanguage++;
-    else if (Buffer.compare(oldRecord!, record) === 0) this.stats.unchanged++;
+    else if (this.sameRecord(old.numbering, old.terms, record, count)) this.stats.unchanged++;
     else this.stats.updated++;
     this.putDoc.run(change.id, change.lang, change.updatedAtMs, record);
+  }
+
+  /**
+   * Whether a stored record holds the same terms and frequencies as `record`, the new one of
+   * `count` terms in the dictionary's ids. A record in a worker's numbering, already read into
+   * `mapped` by `subtract`, is encoded in the dictionary's ids only when it has as many terms:
+   * an update that changes the number of distinct terms, the common case, costs no encoding.
+   */
+  private sameRecord(numbering: number, stored: Uint8Array, record: Uint8Array, count: number) {
+    if (numbering === 0) return Buffer.compare(stored, record) === 0;
+    const mapped = this.mapped;
+    if (mapped.count !== count) return false;
+    const encoded = encodeTermCounts(
+      mapped.ids.subarray(0, mapped.count),
+      mapped.tfs.subarray(0, mapped.count),
+    );
+    return Buffer.compare(encoded, record) === 0;
   }
 
   /** Writes the accumulated N changes; selection reads the frequencies afterwards. */

@@ -537,6 +537,19 @@ describe('DfStore', () => {
     });
     expect(tx.stats).toMatchObject({ updated: 1 });
     tx.rollback();
+    // As many terms as before, one of them more often: compared in full, and updated.
+    tx = changed.begin();
+    tx.apply({ ...b, terms: ['bird', 'the', 'dog'], tfs: [1, 2, 3] });
+    tx.flush();
+    expect(tables(changed)).toEqual({
+      en: {
+        n: 2,
+        df: { the: 2, cat: 1, dog: 1, bird: 1 },
+        cf: { the: 4, cat: 1, dog: 3, bird: 1 },
+      },
+    });
+    expect(tx.stats).toMatchObject({ updated: 1, unchanged: 0 });
+    tx.rollback();
     tx = changed.begin();
     tx.apply({ ...b, deleted: true, terms: [], tfs: [] });
     tx.flush();
