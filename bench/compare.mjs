@@ -9,7 +9,17 @@
 //
 // See bench/README.md ("Comparing two builds").
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -143,6 +153,30 @@ async function run(build, corpusPath, stateDir, options, redis, prefix) {
 }
 
 /** The relative change from `before` to `after`, as a signed percentage. */
+/**
+ * Writes a copied state to the disk before its delta runs, as a nightly run finds its state.
+ * Left dirty, the copy (417 MB at 1M documents) was written back while the run went on, and the
+ * run's own syncs waited behind it: a 1M delta's commit took 0.62-0.95 s against 0.36-0.55 with
+ * the copy on the disk.
+ */
+function syncTree(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) syncTree(path);
+    else if (entry.isFile()) fsyncPath(path);
+  }
+  fsyncPath(dir);
+}
+
+function fsyncPath(path) {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function change(before, after) {
   return `${after >= before ? '+' : '−'}${fmt((Math.abs(after - before) / before) * 100, 1)}%`;
 }
@@ -257,7 +291,10 @@ async function main() {
       for (const build of order) {
         const side = build === base ? 'base' : 'head';
         const stateDir = join(tmp, `state-${i}-${side}`);
-        if (delta !== null) cpSync(seeds.get(build), stateDir, { recursive: true });
+        if (delta !== null) {
+          cpSync(seeds.get(build), stateDir, { recursive: true });
+          syncTree(stateDir);
+        }
         const measured = await run(
           build,
           delta === null ? corpus.path : delta.path,
