@@ -68,6 +68,15 @@ export interface AnalyzeOptions {
   /** Delta mode: receives the changed documents of each chunk as they arrive. */
   readonly onChanges?: (changes: readonly ChangedDocument[]) => void;
   /**
+   * Delta mode: the changes go to `onChanges` only once this has resolved (the state's
+   * integrity check, which must finish before anything writes to the database); the workers
+   * analyse meanwhile and their changes wait. When it rejects, none is handed on and the
+   * analysis fails with its error, without waiting for the rest of the input.
+   */
+  readonly applyAfter?: Promise<unknown>;
+  /** Changes waiting to be applied above which no more input is handed out (MAX_WAITING_CHANGES). */
+  readonly maxWaitingChanges?: number;
+  /**
    * Full mode with `keepRecords`: receives the numbering of each worker whose ids are not the
    * global ones (`numbering` 1, 2, …): per language `langs[i]`, `ids[i][id]` is the global id of
    * that worker's `id`. Once the merge has run, while the workers hand their documents on.
@@ -161,6 +170,13 @@ const APPLY_SLICE_MS = 1;
 const APPLY_BATCH = 16;
 
 /**
+ * Changed documents received and not yet applied above which no more of the input is handed
+ * out: they wait in memory (a few KB each) while the job's thread applies them, or while the
+ * state's integrity check runs (`applyAfter`), which takes about a second per GB of state.
+ */
+export const MAX_WAITING_CHANGES = 20_000;
+
+/**
  * Hands the workers' changed documents to `apply` in slices of about APPLY_SLICE_MS, in the
  * order they arrive, yielding to the event loop between slices. Applied in one go, the changes of
  * a range (thousands, at tens of µs each) kept the job's thread from handing out the next ranges,
@@ -170,17 +186,32 @@ class ChangeQueue {
   private readonly pending: Array<readonly ChangedDocument[]> = [];
   /** Changes of `pending[0]` already applied. */
   private done = 0;
+  /** Changes pushed and not yet applied. */
+  private waiting = 0;
+  /** Resolved when `waiting` falls to `limit`, or when nothing more will be applied. */
+  private wakeUps: Array<() => void> = [];
   private running = false;
   private pumping: Promise<void> = Promise.resolve();
   private stopped = false;
   /** What `apply` threw; nothing more is applied after it. */
   failure: unknown = null;
 
-  constructor(private readonly apply: (changes: readonly ChangedDocument[]) => void) {}
+  constructor(
+    private readonly apply: (changes: readonly ChangedDocument[]) => void,
+    /** Nothing is applied before it resolves; its rejection is the queue's failure. */
+    private gate: Promise<unknown> | null = null,
+    private readonly limit = MAX_WAITING_CHANGES,
+  ) {
+    gate?.catch((error: unknown) => {
+      this.failure ??= error;
+      this.clear();
+    });
+  }
 
   push(changes: readonly ChangedDocument[]): void {
     if (this.stopped || this.failure !== null) return;
     this.pending.push(changes);
+    this.waiting += changes.length;
     if (!this.running) {
       // `running` first: the pump may apply everything before its first await.
       this.running = true;
@@ -193,13 +224,48 @@ class ChangeQueue {
     while (this.running) await this.pumping;
   }
 
+  /**
+   * Resolves once at most `limit` changes wait, or once none will be applied any more (failed or
+   * stopped): the input is handed out no faster than the changes are applied.
+   */
+  room(signal: AbortSignal): Promise<void> {
+    if (this.waiting <= this.limit || this.stopped || this.failure !== null || signal.aborted) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      this.wakeUps.push(done);
+    });
+  }
+
   /** Applies nothing more; `drained` then resolves after the slice under way, if any. */
   stop(): void {
     this.stopped = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const wakeUps = this.wakeUps;
+    this.wakeUps = [];
+    for (const resolve of wakeUps) resolve();
+  }
+
+  private clear(): void {
+    this.pending.length = 0;
+    this.waiting = 0;
+    this.wake();
   }
 
   private async pump(): Promise<void> {
     try {
+      if (this.gate !== null) {
+        await this.gate;
+        this.gate = null;
+      }
       while (this.pending.length > 0 && !this.stopped) {
         const deadline = performance.now() + APPLY_SLICE_MS;
         do {
@@ -208,17 +274,19 @@ class ChangeQueue {
           this.apply(
             this.done === 0 && end === changes.length ? changes : changes.slice(this.done, end),
           );
+          this.waiting -= end - this.done;
           this.done = end;
           if (end === changes.length) {
             this.pending.shift();
             this.done = 0;
           }
         } while (this.pending.length > 0 && performance.now() < deadline);
+        if (this.waiting <= this.limit) this.wake();
         if (this.pending.length > 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       this.failure = error;
-      this.pending.length = 0;
+      this.clear();
     } finally {
       this.running = false;
     }
@@ -302,7 +370,11 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
   const fail = (error: unknown): void => {
     started.failure ??= error;
   };
-  const changes = new ChangeQueue((applied) => options.onChanges?.(applied));
+  const changes = new ChangeQueue(
+    (applied) => options.onChanges?.(applied),
+    options.applyAfter ?? null,
+    options.maxWaitingChanges ?? MAX_WAITING_CHANGES,
+  );
 
   const setLines = (seq: number, lines: number): void => {
     if (seq >= lineCounts.length) {
@@ -375,6 +447,7 @@ export async function analyzeCorpus(options: AnalyzeOptions): Promise<AnalysisOu
       });
     }
     for await (const item of pieces) {
+      await changes.room(options.signal);
       if (options.signal.aborted) throw abortError(options.signal);
       if (started.failure !== null || changes.failure !== null) break;
       // A range's place in the file, whatever the order the ranges are handed out in.

@@ -31,6 +31,7 @@ import {
   type DfStore,
   DuplicateDocumentError,
   STATE_SCHEMA_VERSION,
+  StateCorruptError,
 } from '../state/df-store.js';
 import type { DocumentWriter } from '../state/document-writer.js';
 import { StateDir } from '../state/state-dir.js';
@@ -57,7 +58,7 @@ import {
 } from './errors.js';
 import { checkGuardrails, describeViolations } from './guardrails.js';
 import { type JobResult, round } from './result.js';
-import { analysisKey, planRun } from './state-plan.js';
+import { analysisKey, type FullPlan, planRun, type RunPlan } from './state-plan.js';
 
 export interface RunJobOptions {
   readonly config: Config;
@@ -73,6 +74,9 @@ export interface RunJobOptions {
   readonly signal: AbortSignal;
   readonly now?: () => Date;
 }
+
+/** A delta's integrity check failed after the run had started its analysis. */
+class IntegrityCheckFailed extends Error {}
 
 const LANGUAGE_REASONS: ReadonlySet<BadReason> = new Set(['missingLanguage', 'invalidLanguage']);
 
@@ -230,158 +234,217 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       logger.info({ source: opened.location }, 'MongoDB source open');
     }
 
-    const plan = await phase('plan', async () => {
-      if (!options.dryRun) {
-        try {
-          await stateDir.ensure();
-        } catch (error) {
-          throw new StateError((error as Error).message, { cause: error });
+    const selectionRatio = Math.min(
+      config.analysis.minDocumentRatio,
+      config.analysis.leaveDocumentRatio,
+    );
+    /**
+     * Waits for a delta's integrity check, which runs while the workers analyse; a failure
+     * becomes IntegrityCheckFailed, on which the run counts in full instead.
+     */
+    const verify = async (store: DfStore): Promise<void> => {
+      try {
+        await store.verified;
+      } catch (error) {
+        if (error instanceof StateCorruptError) {
+          throw new IntegrityCheckFailed(error.message, { cause: error });
         }
+        throw error;
       }
-      return planRun(stateDir, config, options.full, windowEnd);
-    });
-    result.mode = plan.mode;
-    if (plan.mode === 'full') {
-      result.modeReason = plan.reason;
-      if (plan.warning !== null) result.warnings.push(plan.warning);
-    } else {
-      deltaStore = plan.store;
-      result.window.from = plan.from.toISOString();
-      const integrity = plan.store.integrity;
-      if (integrity !== null && !integrity.checked) {
-        logger.info(
-          { soundAt: integrity.soundAt.toISOString() },
-          'integrity check skipped: the state was known sound within state.integrityCheckHours',
-        );
-      }
-      const readAhead = plan.store.readAhead;
+      const readAhead = store.readAhead;
       if (readAhead !== null) {
         logger.info(
           { bytes: readAhead.bytesRead, seconds: round(readAhead.seconds) },
           'state database was not in the page cache: read through before its check',
         );
       }
-    }
-    logger.info(
-      { mode: plan.mode, from: result.window.from, to: result.window.to },
-      'window fixed',
-    );
-
-    const keepRecords = plan.mode === 'full' && !options.dryRun;
-    if (!options.dryRun) {
-      // Unfinished generations of runs that died (with a full count's record files, which can
-      // be large) go now, under the lock, whatever this run's mode.
-      await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
-      // So do dictionary files a delta run wrote but never committed.
-      deltaStore?.removeStaleDictionaries();
-    }
-    if (keepRecords) building = await stateDir.createGeneration(runId);
-    if (deltaStore !== null) transaction = deltaStore.begin();
-    const activeTransaction = transaction;
-    const activeBuild = building;
-    // Its thread starts when the workers start handing on the documents, after the count.
-    const documentWriter: Pick<DocumentWriter, 'take'> | null =
-      activeBuild === null
-        ? null
-        : {
-            take: (port, credits) => {
-              writer ??= activeBuild.store.documentWriter();
-              return writer.take(port, credits);
-            },
-          };
-    // Full mode: document-term pairs counted, and the frequencies selection needs.
-    let occurrences = 0;
-    const selectionCounts: DfTables = new Map();
-    const selectionRatio = Math.min(
-      config.analysis.minDocumentRatio,
-      config.analysis.leaveDocumentRatio,
-    );
-
-    let input: CorpusInput;
-    let undated = 0;
-    if (location.kind === 'file') {
-      input = { kind: 'file', path: location.path };
-    } else {
-      const window = {
-        fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
-        toMs: windowEnd.getTime(),
-      };
-      // Opened above for every MongoDB location.
-      const mongo = await mongoModule!.mongoInput(source!, window, plan.mode === 'full', signal);
-      if (mongo.total !== null) options.progress.total(mongo.total);
-      if (mongo.undated === null) {
-        result.warnings.push(
-          `could not count the documents whose ${config.source.fields.updatedAt} is not a date`,
-        );
+    };
+    const warningsBefore = result.warnings.length;
+    const planAndAnalyze = async (recount: Omit<FullPlan, 'mode'> | null) => {
+      const plan: RunPlan = await phase('plan', async () => {
+        if (!options.dryRun) {
+          try {
+            await stateDir.ensure();
+          } catch (error) {
+            throw new StateError((error as Error).message, { cause: error });
+          }
+        }
+        if (recount !== null) return { mode: 'full' as const, ...recount };
+        return planRun(stateDir, config, options.full, windowEnd);
+      });
+      result.mode = plan.mode;
+      if (plan.mode === 'full') {
+        result.modeReason = plan.reason;
+        if (plan.warning !== null) result.warnings.push(plan.warning);
       } else {
-        undated = mongo.undated;
-      }
-      logger.info({ documents: mongo.total }, 'documents in the window');
-      input = mongo.input;
-    }
-
-    const started = analysisWorkers;
-    analysisWorkers = null;
-    const outcome = await phase('analyze', () =>
-      analyzeCorpus({
-        input,
-        workers: config.analysis.workers,
-        ...(started === null ? {} : { started }),
-        settings: {
-          fields: config.source.fields,
-          maxDocumentBytes: config.source.maxDocumentBytes,
-          mode: plan.mode,
-          keepRecords,
-          recordDir: activeBuild === null ? null : dirname(activeBuild.path),
-          windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
-          windowEndMs: windowEnd.getTime(),
-          detectLanguage: config.analysis.detectLanguage === 'on',
-          languageVariants: config.analysis.languageVariants,
-          dictionary: activeTransaction?.sharedTerms() ?? null,
-        },
-        signal,
-        onProgress: (count) => options.progress.documents(count),
-        onChanges: (changes) => {
-          for (const change of changes) activeTransaction?.apply(change);
-        },
-        onLanguage: (language) => {
-          // The dictionaries go into the new state while the workers encode the documents.
-          activeBuild?.store.loadLanguage(
-            language.lang,
-            language.n,
-            language.arena,
-            language.df,
-            language.cf,
+        deltaStore = plan.store;
+        result.window.from = plan.from.toISOString();
+        const integrity = plan.store.integrity;
+        if (integrity !== null && !integrity.checked) {
+          logger.info(
+            { soundAt: integrity.soundAt.toISOString() },
+            'integrity check skipped: the state was known sound within state.integrityCheckHours',
           );
-          for (const df of language.df) occurrences += df;
-          selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
-        },
-        onLanguagesDone: () => activeBuild?.store.saveDictionary(),
-        onNumbering: (numbering, langs, ids) => {
-          activeBuild?.store.loadNumbering(numbering, langs, ids);
-        },
-        ...(documentWriter === null ? {} : { documentWriter }),
-      }).catch((error: unknown) => {
-        if (error instanceof DuplicateDocumentError) {
-          const rule =
-            location.kind === 'file'
-              ? 'a corpus file holds one line per document'
-              : `the documents' ${config.source.fields.id} must be unique`;
-          throw new SourceError(`${error.message} in the source: ${rule}`, { cause: error });
         }
-        if (mongoModule !== null) throw mongoModule.sourceFailure(error);
-        const code = (error as NodeJS.ErrnoException).code;
-        if (
-          location.kind === 'file' &&
-          (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
-        ) {
-          throw new SourceError(`cannot read the corpus file ${location.path}: ${code}`, {
-            cause: error,
-          });
+      }
+      logger.info(
+        { mode: plan.mode, from: result.window.from, to: result.window.to },
+        'window fixed',
+      );
+
+      const keepRecords = plan.mode === 'full' && !options.dryRun;
+      if (!options.dryRun) {
+        // Unfinished generations of runs that died (with a full count's record files, which can
+        // be large) go now, under the lock, whatever this run's mode.
+        await stateDir.removeLeftovers((await stateDir.current())?.generation ?? null);
+        // So do dictionary files a delta run wrote but never committed.
+        deltaStore?.removeStaleDictionaries();
+      }
+      if (keepRecords) building = await stateDir.createGeneration(runId);
+      if (deltaStore !== null) transaction = deltaStore.begin();
+      const activeTransaction = transaction;
+      const activeBuild = building;
+      // Its thread starts when the workers start handing on the documents, after the count.
+      const documentWriter: Pick<DocumentWriter, 'take'> | null =
+        activeBuild === null
+          ? null
+          : {
+              take: (port, credits) => {
+                writer ??= activeBuild.store.documentWriter();
+                return writer.take(port, credits);
+              },
+            };
+      // Full mode: document-term pairs counted, and the frequencies selection needs.
+      let occurrences = 0;
+      const selectionCounts: DfTables = new Map();
+
+      let input: CorpusInput;
+      let undated = 0;
+      if (location.kind === 'file') {
+        input = { kind: 'file', path: location.path };
+      } else {
+        const window = {
+          fromMs: plan.mode === 'delta' ? plan.from.getTime() : null,
+          toMs: windowEnd.getTime(),
+        };
+        // Opened above for every MongoDB location.
+        const mongo = await mongoModule!.mongoInput(source!, window, plan.mode === 'full', signal);
+        if (mongo.total !== null) options.progress.total(mongo.total);
+        if (mongo.undated === null) {
+          result.warnings.push(
+            `could not count the documents whose ${config.source.fields.updatedAt} is not a date`,
+          );
+        } else {
+          undated = mongo.undated;
         }
+        logger.info({ documents: mongo.total }, 'documents in the window');
+        input = mongo.input;
+      }
+
+      const started = analysisWorkers;
+      analysisWorkers = null;
+      const analysis = phase('analyze', () =>
+        analyzeCorpus({
+          input,
+          workers: config.analysis.workers,
+          ...(started === null ? {} : { started }),
+          settings: {
+            fields: config.source.fields,
+            maxDocumentBytes: config.source.maxDocumentBytes,
+            mode: plan.mode,
+            keepRecords,
+            recordDir: activeBuild === null ? null : dirname(activeBuild.path),
+            windowStartMs: plan.mode === 'delta' ? plan.from.getTime() : null,
+            windowEndMs: windowEnd.getTime(),
+            detectLanguage: config.analysis.detectLanguage === 'on',
+            languageVariants: config.analysis.languageVariants,
+            dictionary: activeTransaction?.sharedTerms() ?? null,
+          },
+          signal,
+          onProgress: (count) => options.progress.documents(count),
+          onChanges: (changes) => {
+            for (const change of changes) activeTransaction?.apply(change);
+          },
+          ...(plan.mode === 'delta' ? { applyAfter: plan.store.verified } : {}),
+          onLanguage: (language) => {
+            // The dictionaries go into the new state while the workers encode the documents.
+            activeBuild?.store.loadLanguage(
+              language.lang,
+              language.n,
+              language.arena,
+              language.df,
+              language.cf,
+            );
+            for (const df of language.df) occurrences += df;
+            selectionCounts.set(language.lang, selectionTable(language, selectionRatio));
+          },
+          onLanguagesDone: () => activeBuild?.store.saveDictionary(),
+          onNumbering: (numbering, langs, ids) => {
+            activeBuild?.store.loadNumbering(numbering, langs, ids);
+          },
+          ...(documentWriter === null ? {} : { documentWriter }),
+        }).catch((error: unknown) => {
+          // The state's integrity check failed (`applyAfter`): not the source's fault.
+          if (error instanceof StateCorruptError) throw error;
+          if (error instanceof DuplicateDocumentError) {
+            const rule =
+              location.kind === 'file'
+                ? 'a corpus file holds one line per document'
+                : `the documents' ${config.source.fields.id} must be unique`;
+            throw new SourceError(`${error.message} in the source: ${rule}`, { cause: error });
+          }
+          if (mongoModule !== null) throw mongoModule.sourceFailure(error);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (
+            location.kind === 'file' &&
+            (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+          ) {
+            throw new SourceError(`cannot read the corpus file ${location.path}: ${code}`, {
+              cause: error,
+            });
+          }
+          throw error;
+        }),
+      );
+      let outcome: Awaited<typeof analysis>;
+      try {
+        outcome = await analysis;
+      } catch (error) {
+        // A failed check stops the analysis: then the state, not the input, is what failed.
+        if (plan.mode === 'delta' && !signal.aborted) await verify(plan.store);
         throw error;
-      }),
-    );
+      }
+      if (plan.mode === 'delta') await verify(plan.store);
+      return {
+        plan,
+        outcome,
+        activeTransaction,
+        activeBuild,
+        occurrences,
+        selectionCounts,
+        undated,
+      };
+    };
+    let analysed: Awaited<ReturnType<typeof planAndAnalyze>>;
+    try {
+      analysed = await planAndAnalyze(null);
+    } catch (error) {
+      if (!(error instanceof IntegrityCheckFailed)) throw error;
+      // Nothing the delta did is kept: its transaction goes, and the whole corpus is counted.
+      logger.warn({ err: error.message }, 'state failed its integrity check; recounting in full');
+      (transaction as DeltaTransaction | null)?.rollback();
+      transaction = null;
+      (deltaStore as DfStore | null)?.close();
+      deltaStore = null;
+      result.warnings.length = warningsBefore;
+      result.window.from = null;
+      analysed = await planAndAnalyze({
+        reason: 'stateUnreadable',
+        warning: `${error.message}; recounting in full`,
+      });
+    }
+    const { plan, outcome, activeTransaction, activeBuild, occurrences, selectionCounts, undated } =
+      analysed;
     checkSignal();
     const stats = outcome.stats;
     // Documents no window query can see count as bad, so a corpus full of them fails loudly.
@@ -599,7 +662,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     } catch {
       // Closing the store below rolls back as well.
     }
-    deltaStore?.close();
+    (deltaStore as DfStore | null)?.close();
     await (source as MongoSource | null)?.close();
     // Ended before its generation goes, as the generation's files are its own too.
     await (writer as DocumentWriter | null)?.terminate();

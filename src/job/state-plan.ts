@@ -24,8 +24,14 @@ export type FullReason =
   | 'checkpointCorrupt'
   | 'analyzerChanged';
 
+export interface FullPlan {
+  readonly mode: 'full';
+  readonly reason: FullReason;
+  readonly warning: string | null;
+}
+
 export type RunPlan =
-  | { readonly mode: 'full'; readonly reason: FullReason; readonly warning: string | null }
+  | FullPlan
   | {
       readonly mode: 'delta';
       readonly store: DfStore;
@@ -63,6 +69,7 @@ export async function planRun(
   try {
     store = await stateDir.openCurrent(current, {
       skipCheckWithinHours: config.state.integrityCheckHours,
+      deferCheck: true,
     });
   } catch (error) {
     // Written by another version of the job (the stored counts differ in kind, not in value).

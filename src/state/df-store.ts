@@ -77,6 +77,11 @@ const DELTA_CACHE_KIB = 16 * 1024;
 export interface OpenOptions {
   /** Skip the integrity check when the database was known sound less than this long ago. */
   readonly skipCheckWithinHours?: number;
+  /**
+   * Resolve without waiting for the integrity check, which then runs on a thread of its own
+   * whatever the database's size; `verified` settles with it.
+   */
+  readonly deferCheck?: boolean;
   /** The time the run started (default: now). */
   readonly now?: Date;
 }
@@ -86,6 +91,11 @@ export interface Integrity {
   readonly checked: boolean;
   /** When the database was last known sound. */
   readonly soundAt: Date;
+}
+
+function unreadable(path: string, error: unknown): StateCorruptError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StateCorruptError(`state ${path} is unreadable: ${message}`, { cause: error });
 }
 
 /** The `soundAt` meta value as a time, or null when absent or not a valid time. */
@@ -111,6 +121,14 @@ export class DfStore {
   readAhead: ReadAhead | null = null;
   /** Whether `open` checked the database, and when it was known sound (a check passing: now). */
   integrity: Integrity | null = null;
+  /**
+   * Settles with the integrity check of a store opened with `deferCheck`: rejects with
+   * StateCorruptError when the database fails it (resolved at once when the check ran in `open`
+   * or was skipped). Nothing may write to the database before it resolves: the check reads it.
+   */
+  verified: Promise<void> = Promise.resolve();
+  /** Stops a deferred check still running when the store closes. */
+  private checkAbort: AbortController | null = null;
 
   private constructor(
     db: Database.Database,
@@ -128,7 +146,9 @@ export class DfStore {
   /**
    * Opens an existing store; rejects with StateCorruptError when it is not a readable store.
    * SQLite's integrity check runs on another thread while this one reads the dictionary, unless
-   * the database was known sound less than `skipCheckWithinHours` hours before `now`.
+   * the database was known sound less than `skipCheckWithinHours` hours before `now`. With
+   * `deferCheck` the store comes back once the dictionary is read, and `verified` tells how the
+   * check ended.
    */
   static async open(path: string, options: OpenOptions = {}): Promise<DfStore> {
     const now = options.now ?? new Date();
@@ -138,6 +158,8 @@ export class DfStore {
     let dictionary: TermDictionary;
     let readAhead: ReadAhead | null = null;
     let integrity: Integrity;
+    let checkAbort: AbortController | null = null;
+    let opened: DfStore | undefined;
     try {
       db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = DELETE');
@@ -158,9 +180,18 @@ export class DfStore {
         integrity = { checked: false, soundAt };
       } else {
         integrity = { checked: true, soundAt: now };
-        check = quickCheck(db, path, undefined, (found) => {
+        const onReadAhead = (found: ReadAhead): void => {
           readAhead = found;
-        });
+          if (opened !== undefined) opened.readAhead = found;
+        };
+        if (options.deferCheck === true) {
+          checkAbort = new AbortController();
+          check = quickCheck(db, path, 0, onReadAhead, undefined, checkAbort.signal);
+          // Observed from now on: it may fail before `verified` is read.
+          check.catch(() => {});
+        } else {
+          check = quickCheck(db, path, undefined, onReadAhead);
+        }
       }
       const named = getMeta(db, 'dictionary');
       if (typeof named !== 'string' || !DICTIONARY_FILE.test(named)) {
@@ -170,22 +201,37 @@ export class DfStore {
       dictionary = TermDictionary.read(join(dirname(path), name));
       // Opened for a delta run, which looks terms up: a term stored twice is found now.
       dictionary.index();
-      if (check !== undefined) {
+      if (check !== undefined && checkAbort === null) {
         const result = await check;
         if (result !== 'ok') throw new Error(`quick_check: ${result}`);
       }
     } catch (error) {
       // Nothing is left running or open behind a refusal.
+      checkAbort?.abort(new Error('the store was not opened'));
       await check?.catch(() => undefined);
       if (db?.open === true) db.close();
       if (error instanceof StateSchemaError) throw error;
-      throw new StateCorruptError(`state ${path} is unreadable: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw unreadable(path, error);
     }
     const store = new DfStore(db, path, name, dictionary);
+    opened = store;
     store.readAhead = readAhead;
     store.integrity = integrity;
+    if (check !== undefined && checkAbort !== null) {
+      const abort = checkAbort;
+      store.checkAbort = abort;
+      store.verified = check.then(
+        (result) => {
+          store.checkAbort = null;
+          if (result !== 'ok') throw unreadable(path, new Error(`quick_check: ${result}`));
+        },
+        (error: unknown) => {
+          store.checkAbort = null;
+          throw abort.signal.aborted ? error : unreadable(path, error);
+        },
+      );
+      store.verified.catch(() => {});
+    }
     return store;
   }
 
@@ -404,6 +450,8 @@ export class DfStore {
   }
 
   close(): void {
+    this.checkAbort?.abort(new Error('the store was closed during its integrity check'));
+    this.checkAbort = null;
     if (this.inTransaction) {
       this.db.exec('ROLLBACK');
       this.inTransaction = false;

@@ -108,7 +108,8 @@ try {
 /**
  * Resolves with `ok` or SQLite's first finding; rejects when the check could not run. `db` is
  * the caller's connection to `path`, used for a database smaller than `inlineBelow` bytes.
- * `onReadAhead` hears of a read through a database found out of the page cache.
+ * `onReadAhead` hears of a read through a database found out of the page cache. Aborting
+ * `signal` stops a check under way on its thread (the promise then rejects with the reason).
  */
 export function quickCheck(
   db: Database.Database,
@@ -116,6 +117,7 @@ export function quickCheck(
   inlineBelow = INLINE_CHECK_BYTES,
   onReadAhead?: (readAhead: ReadAhead) => void,
   coldReadNs = COLD_READ_NS,
+  signal?: AbortSignal,
 ): Promise<string> {
   const reportReadAhead = (readAhead: ReadAhead | undefined): void => {
     if (readAhead !== undefined && readAhead.bytesRead > 0) onReadAhead?.(readAhead);
@@ -140,6 +142,15 @@ export function quickCheck(
       },
     });
     let answered = false;
+    const stop = (): void => {
+      if (answered) return;
+      answered = true;
+      void worker.terminate();
+      reject(signal?.reason);
+    };
+    if (signal?.aborted === true) stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    worker.once('exit', () => signal?.removeEventListener('abort', stop));
     worker.once(
       'message',
       (message: { result?: string; error?: string; readAhead?: ReadAhead }) => {

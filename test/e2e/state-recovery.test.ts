@@ -90,6 +90,42 @@ describe('state recovery', () => {
     expect(String(checked.json?.warnings)).toMatch(/quick_check: \*\*\* in database main/);
   });
 
+  it('a delta whose state fails the check while its changes wait recounts in full, keeping nothing of the delta', async () => {
+    const { stateDir, args } = await freshState('checklate');
+    await damageTableRoot(await databaseOf(stateDir), 'docs');
+    // One document changed since: the delta finds it while the check, on a thread of its own,
+    // still runs; it is applied only once the check has passed, which it does not.
+    const docs = makeCorpus({ seed: 31, perLanguage: 30 });
+    docs[0] = { ...docs[0]!, text: 'the of and to in is that for qnewer.', updatedAt: new Date() };
+    const changed = join(dir, 'corpus-checklate.ndjson');
+    await writeCorpus(changed, docs);
+    const changedArgs = args.map((arg) => (arg === `file:${corpus}` ? `file:${changed}` : arg));
+    const now = env('checklate', { STOPWORD_REFRESH_SOURCE_SAFETY_LAG_SECONDS: '0' });
+    const run = await runCli(changedArgs, { env: now });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({
+      success: true,
+      mode: 'full',
+      modeReason: 'stateUnreadable',
+      documentsProcessed: 90,
+      window: { from: null },
+    });
+    expect(String(run.json?.warnings)).toMatch(
+      /quick_check: \*\*\* in database main[\s\S]*; recounting in full/,
+    );
+    // It planned the delta first, and turned to the full count when the check failed.
+    const logged = run.stderr.split('\n');
+    const planned = logged.findIndex((line) => /"mode":"delta".*window fixed/.test(line));
+    const failed = logged.findIndex((line) =>
+      line.includes('state failed its integrity check; recounting in full'),
+    );
+    expect(planned).toBeGreaterThanOrEqual(0);
+    expect(failed).toBeGreaterThan(planned);
+    const next = await runCli(changedArgs, { env: now });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json).toMatchObject({ success: true, mode: 'delta', documentsProcessed: 0 });
+  });
+
   it('a state of an older schema means a full recount, reported as such', async () => {
     const { stateDir, args } = await freshState('oldschema');
     const db = new Database(await databaseOf(stateDir));

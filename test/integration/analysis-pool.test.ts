@@ -6,9 +6,9 @@
  * consumer or an abort while the workers hand their documents on ends the count with that
  * error. A corpus file read in ranges by the workers gives what the same bytes streamed through
  * a pipe give. A delta hands over each changed document once, the file's last ranges first,
- * before it resolves, numbers bad lines by their place in the file, and stops at its consumer's
- * error. Workers started ahead of the analysis get its settings when it takes them over, and
- * are ended otherwise.
+ * before it resolves (and none before `applyAfter` resolves, nor at all when it rejects), numbers
+ * bad lines by their place in the file, and stops at its consumer's error. Workers started ahead
+ * of the analysis get its settings when it takes them over, and are ended otherwise.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -484,6 +484,83 @@ describe('analyzeCorpus, a delta over a file in ranges', () => {
       }),
     ).rejects.toBe(failure);
     expect(afterFailure).toBe(0);
+  });
+  it('holds the changes back until applyAfter resolves, then hands every one over', async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let opened = false;
+    const seen: string[] = [];
+    let beforeGate = 0;
+    const run = delta({
+      applyAfter: gate,
+      onChanges: (changes) => {
+        if (!opened) beforeGate += changes.length;
+        for (const change of changes) seen.push(change.id);
+      },
+    });
+    // The workers analyse the whole file meanwhile; nothing is handed over.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(seen).toHaveLength(0);
+    opened = true;
+    open();
+    const { stats } = await run;
+    expect(beforeGate).toBe(0);
+    expect(stats.counted).toBe(DOCS - FROM);
+    expect([...seen].sort()).toEqual(
+      Array.from({ length: DOCS - FROM }, (_, i) => `d${FROM + i}`).sort(),
+    );
+  });
+
+  it('hands out no more of the file while more changes wait than maxWaitingChanges', async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let counted = 0;
+    let handed = 0;
+    const run = delta({
+      applyAfter: gate,
+      maxWaitingChanges: 50,
+      onProgress: (documents) => {
+        counted = documents;
+      },
+      onChanges: (changes) => {
+        handed += changes.length;
+      },
+    });
+    // Until the count stops moving: only the ranges handed out before 50 changes waited, and
+    // those under way then, are analysed. Without the limit all 600 changed documents are.
+    let last = -1;
+    while (counted !== last || counted <= 50) {
+      last = counted;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(counted).toBeLessThan(DOCS - FROM);
+    expect(handed).toBe(0);
+    open();
+    const { stats } = await run;
+    expect(stats.counted).toBe(DOCS - FROM);
+    expect(handed).toBe(DOCS - FROM);
+  });
+
+  it('fails with the error applyAfter rejects with, and hands nothing over', async () => {
+    const failure = new Error('quick_check: *** in database main ***');
+    let handed = 0;
+    let reject: (error: Error) => void = () => {};
+    const gate = new Promise<void>((_, no) => {
+      reject = no;
+    });
+    const run = delta({
+      applyAfter: gate,
+      onChanges: (changes) => {
+        handed += changes.length;
+      },
+    });
+    setTimeout(() => reject(failure), 50);
+    await expect(run).rejects.toBe(failure);
+    expect(handed).toBe(0);
   });
 });
 

@@ -379,6 +379,34 @@ describe('DfStore', () => {
     );
   });
 
+  it('with deferCheck, opens before the check has ended and tells its outcome by verified', async () => {
+    const sound = await build('deferred-sound');
+    const store = await DfStore.open(sound, { deferCheck: true });
+    expect(store.integrity?.checked).toBe(true);
+    await expect(store.verified).resolves.toBeUndefined();
+    store.close();
+
+    const path = await build('deferred-malformed');
+    await damageTableRoot(path, 'docs');
+    // The store opens: its meta and the dictionary are intact. The check, on a thread of its
+    // own whatever the size, finds the damage.
+    const damaged = await DfStore.open(path, { deferCheck: true });
+    const failure = await damaged.verified.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(StateCorruptError);
+    expect(String(failure)).toMatch(/is unreadable: quick_check: \*\*\* in database main/);
+    damaged.close();
+
+    // Closed while its check runs: the check's thread is stopped, and verified says so.
+    const closing = await DfStore.open(await build('deferred-closed'), { deferCheck: true });
+    closing.close();
+    await expect(closing.verified).rejects.toThrow(
+      'the store was closed during its integrity check',
+    );
+  });
+
   it('skips the integrity check within the hours after the state was known sound, and records a check that passed', async () => {
     const path = await build('sound-at');
     const soundAt = (): unknown => {
