@@ -3,8 +3,9 @@
  * opening thread reads the term dictionary (on the benchmark's 1M-document state the check takes
  * about 0.3 s, the dictionary about 0.25 s). The check's connection is read-only; the caller
  * must have read the database once before, so that a hot journal left by a crash is already
- * rolled back. A small database is checked on the caller's connection: starting a thread costs
- * more (30-50 ms) than checking 64 MB.
+ * rolled back. A small database is checked on the caller's connection, starting a thread costs
+ * more (30-50 ms) than checking 64 MB, unless the caller goes on while the check runs (a delta
+ * run: `DfStore.open` with `deferCheck`, which passes `inlineBelow` 0).
  *
  * The check reads every page of the database in the b-tree's order, which is far from the file's
  * order. A nightly run usually finds the database out of the page cache (a day has passed; the
