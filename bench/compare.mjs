@@ -152,7 +152,6 @@ async function run(build, corpusPath, stateDir, options, redis, prefix) {
   };
 }
 
-/** The relative change from `before` to `after`, as a signed percentage. */
 /**
  * Writes a copied state to the disk before its delta runs, as a nightly run finds its state.
  * Left dirty, the copy (417 MB at 1M documents) was written back while the run went on, and the
@@ -177,6 +176,7 @@ function fsyncPath(path) {
   }
 }
 
+/** The relative change from `before` to `after`, as a signed percentage. */
 function change(before, after) {
   return `${after >= before ? '+' : '−'}${fmt((Math.abs(after - before) / before) * 100, 1)}%`;
 }
