@@ -27,6 +27,8 @@ import type {
 import type { CorpusChunk } from '../corpus/chunks.js';
 import { readNdjsonChunks } from '../corpus/ndjson-reader.js';
 import type { DocumentWriter } from '../state/document-writer.js';
+import { type LanguageParts, TermDictionary } from '../state/term-dictionary.js';
+import type { ReadDictionaryTask } from './analysis-worker.js';
 import { AnalysisError, InterruptedError } from './errors.js';
 
 export interface BadDocumentSample {
@@ -317,6 +319,18 @@ export function startAnalysisWorkers(workers: number): AnalysisWorkers {
     started.failure ??= error;
   });
   return started;
+}
+
+/**
+ * A state's term dictionary read by one of the started workers (`ReadDictionaryTask`), for
+ * `DfStore.open`: the job's thread meanwhile goes on (it connects to Redis).
+ */
+export async function readDictionaryOnWorker(
+  started: AnalysisWorkers,
+  path: string,
+): Promise<TermDictionary> {
+  const task: ReadDictionaryTask = { kind: 'readDictionary', path };
+  return TermDictionary.fromParts((await started.pool.run(task)) as LanguageParts[]);
 }
 
 /** Ends workers that no analysis took over (the run failed before it analysed anything). */

@@ -39,6 +39,7 @@ import {
 } from '../analysis/tokenizer.js';
 import { ReadBuffer, readLineRange } from '../corpus/ndjson-range.js';
 import { FileRecordBlocks } from '../state/record-spill.js';
+import { type LanguageParts, TermDictionary } from '../state/term-dictionary.js';
 
 const workerId = randomUUID();
 const terms = new DocumentTerms();
@@ -368,8 +369,27 @@ function encode(task: EncodeTask): EncodeResult {
   return { kind: 'encode', workerId, documents, pieces };
 }
 
-export default function run(task: WorkerTask): unknown {
+/**
+ * Reads a state's term dictionary for the job, which takes its arrays over without a copy
+ * (`TermDictionary.fromParts`): one worker reads the file and builds the lookup tables while the
+ * job's thread connects to Redis, before any analysis.
+ */
+export interface ReadDictionaryTask {
+  readonly kind: 'readDictionary';
+  readonly path: string;
+}
+
+function readDictionary(task: ReadDictionaryTask): LanguageParts[] {
+  const dictionary = TermDictionary.read(task.path);
+  // A term stored twice is found here, as on the job's thread.
+  dictionary.index();
+  return dictionary.parts();
+}
+
+export default function run(task: WorkerTask | ReadDictionaryTask): unknown {
   switch (task.kind) {
+    case 'readDictionary':
+      return readDictionary(task);
     case 'configure':
       // Each worker must have the settings: the barrier gives each exactly one such task.
       waitForAllWorkers(task);

@@ -1,6 +1,7 @@
 /**
  * One run of the job, as phases: resolve → connect (lock, live lists) → plan → analyse (count or
- * apply the delta) → select → guardrails → publish → commit state and checkpoint.
+ * apply the delta) → select → guardrails → publish → commit state and checkpoint. The state is
+ * read while the job connects, and the plan checked against it again once the lock is held.
  * Never throws: every outcome is a JobResult with its exit code. Nothing reaches Redis before the
  * analysis has succeeded, and the state is committed only after the publish, so a failure leaves
  * yesterday's lists live and the next run redoes the same window.
@@ -39,6 +40,7 @@ import {
   type AnalysisWorkers,
   analyzeCorpus,
   type CorpusInput,
+  readDictionaryOnWorker,
   startAnalysisWorkers,
   stopAnalysisWorkers,
 } from './analysis-pool.js';
@@ -58,7 +60,14 @@ import {
 } from './errors.js';
 import { checkGuardrails, describeViolations } from './guardrails.js';
 import { type JobResult, round } from './result.js';
-import { analysisKey, type FullPlan, planRun, type RunPlan } from './state-plan.js';
+import {
+  analysisKey,
+  checkWindow,
+  type FullPlan,
+  planRun,
+  type RunPlan,
+  stillCurrent,
+} from './state-plan.js';
 
 export interface RunJobOptions {
   readonly config: Config;
@@ -175,6 +184,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const stateDir = new StateDir(config.state.dir);
   /** Started early; null once the analysis has taken them over (and ends them). */
   let analysisWorkers: AnalysisWorkers | null = null;
+  /** The plan made while the job connects; null once the plan phase has taken it. */
+  let early: Promise<RunPlan> | null = null;
   logger.info(
     { dryRun: options.dryRun, full: options.full, force: options.force === true },
     'run started',
@@ -194,7 +205,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       throw error;
     }
     // The workers load their modules while the job connects and reads its state.
-    analysisWorkers = startAnalysisWorkers(config.analysis.workers);
+    const workers = startAnalysisWorkers(config.analysis.workers);
+    analysisWorkers = workers;
+    const readDictionary = (path: string) => readDictionaryOnWorker(workers, path);
+    // The state is read while the job connects, its dictionary by a worker: the plan writes
+    // nothing, and is checked against the state again once the lock is held (`stillCurrent`).
+    early = planRun(stateDir, config, options.full, { readDictionary });
+    early.catch(() => {});
     // A file's window ends by this host's clock; MongoDB's by the server's, read once connected.
     let windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
     result.window = { from: null, to: windowEnd.toISOString() };
@@ -270,7 +287,17 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           }
         }
         if (recount !== null) return { mode: 'full' as const, ...recount };
-        return planRun(stateDir, config, options.full, windowEnd);
+        const planned = early;
+        early = null;
+        let made: RunPlan | null = planned === null ? null : await planned;
+        if (made !== null && !(await stillCurrent(stateDir, made))) {
+          logger.info('another run committed the state while this one connected; reading it again');
+          if (made.mode === 'delta') made.store.close();
+          made = null;
+        }
+        made ??= await planRun(stateDir, config, options.full, { readDictionary });
+        checkWindow(made, windowEnd);
+        return made;
       });
       result.mode = plan.mode;
       if (plan.mode === 'full') {
@@ -657,6 +684,9 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     options.signal.removeEventListener('abort', onSignal);
     const unused = analysisWorkers as AnalysisWorkers | null;
     if (unused !== null) await stopAnalysisWorkers(unused);
+    // A plan the run never took (it failed while connecting) leaves nothing open.
+    const untaken = await (early as Promise<RunPlan> | null)?.catch(() => null);
+    if (untaken?.mode === 'delta') untaken.store.close();
     try {
       (transaction as DeltaTransaction | null)?.rollback();
     } catch {

@@ -13,6 +13,7 @@ import {
   StateSchemaError,
 } from '../state/df-store.js';
 import type { StateDir } from '../state/state-dir.js';
+import type { TermDictionary } from '../state/term-dictionary.js';
 import { ConfigError, StateError } from './errors.js';
 
 export type FullReason =
@@ -28,16 +29,25 @@ export interface FullPlan {
   readonly mode: 'full';
   readonly reason: FullReason;
   readonly warning: string | null;
+  /** The generation in force when the plan was made (null: none); see `stillCurrent`. */
+  readonly generation?: string | null;
 }
 
-export type RunPlan =
-  | FullPlan
-  | {
-      readonly mode: 'delta';
-      readonly store: DfStore;
-      readonly from: Date;
-      readonly generation: string;
-    };
+export interface DeltaPlan {
+  readonly mode: 'delta';
+  readonly store: DfStore;
+  readonly from: Date;
+  readonly generation: string;
+  /** The run that wrote the checkpoint the plan starts from. */
+  readonly checkpointRunId: string;
+}
+
+export type RunPlan = FullPlan | DeltaPlan;
+
+export interface PlanOptions {
+  /** How the state's term dictionary is read (`OpenOptions.readDictionary`). */
+  readonly readDictionary?: (path: string) => Promise<TermDictionary>;
+}
 
 /**
  * What the stored counts depend on besides the corpus: the analyzer and the fields it reads.
@@ -51,11 +61,16 @@ export function analysisKey(config: Config): string {
   return `${ANALYZER_VERSION};lang=${lang};text=${text.join(',')}${detect}${variants}`;
 }
 
+/**
+ * Reads the state and decides. It writes nothing, so a run may plan before it holds the run
+ * lock, beside its connection to Redis, and check afterwards that no other run committed in
+ * between (`stillCurrent`). The window's end is checked against the plan by `checkWindow`.
+ */
 export async function planRun(
   stateDir: StateDir,
   config: Config,
   full: boolean,
-  windowEnd: Date,
+  options: PlanOptions = {},
 ): Promise<RunPlan> {
   if (full) return { mode: 'full', reason: 'requested', warning: null };
   let current: Awaited<ReturnType<StateDir['current']>>;
@@ -64,12 +79,14 @@ export async function planRun(
   } catch (error) {
     return { mode: 'full', reason: 'stateUnreadable', warning: (error as Error).message };
   }
-  if (current === null) return { mode: 'full', reason: 'noState', warning: null };
+  if (current === null) return { mode: 'full', reason: 'noState', warning: null, generation: null };
+  const generation = current.generation;
   let store: DfStore;
   try {
     store = await stateDir.openCurrent(current, {
       skipCheckWithinHours: config.state.integrityCheckHours,
       deferCheck: true,
+      ...(options.readDictionary === undefined ? {} : { readDictionary: options.readDictionary }),
     });
   } catch (error) {
     // Written by another version of the job (the stored counts differ in kind, not in value).
@@ -78,6 +95,7 @@ export async function planRun(
         mode: 'full',
         reason: 'schemaChanged',
         warning: `${error.message}; recounting in full`,
+        generation,
       };
     }
     if (error instanceof StateCorruptError) {
@@ -85,6 +103,7 @@ export async function planRun(
         mode: 'full',
         reason: 'stateUnreadable',
         warning: `${error.message}; recounting in full`,
+        generation,
       };
     }
     throw error;
@@ -93,20 +112,19 @@ export async function planRun(
     const checkpoint = store.readCheckpoint();
     if (checkpoint === null) {
       store.close();
-      return { mode: 'full', reason: 'noCheckpoint', warning: null };
+      return { mode: 'full', reason: 'noCheckpoint', warning: null, generation };
     }
     if (checkpoint.analysisKey !== analysisKey(config)) {
       store.close();
-      return { mode: 'full', reason: 'analyzerChanged', warning: null };
+      return { mode: 'full', reason: 'analyzerChanged', warning: null, generation };
     }
-    const from = new Date(checkpoint.windowEnd);
-    if (windowEnd.getTime() < from.getTime()) {
-      store.close();
-      throw new ConfigError(
-        `--until ${windowEnd.toISOString()} is before the checkpoint (${checkpoint.windowEnd}); use --full to recount up to an earlier time`,
-      );
-    }
-    return { mode: 'delta', store, from, generation: current.generation };
+    return {
+      mode: 'delta',
+      store,
+      from: new Date(checkpoint.windowEnd),
+      generation,
+      checkpointRunId: checkpoint.runId,
+    };
   } catch (error) {
     if (error instanceof CheckpointCorruptError) {
       store.close();
@@ -124,4 +142,38 @@ export async function planRun(
     }
     throw error;
   }
+}
+
+/**
+ * Whether a plan made before the run lock was held still describes the state: the same
+ * generation in force and, for a delta, the same checkpoint (every run that commits writes its
+ * own). A run that committed in between makes the plan stale; the caller plans again.
+ */
+export async function stillCurrent(stateDir: StateDir, plan: RunPlan): Promise<boolean> {
+  if (plan.mode === 'full' && plan.generation === undefined) return true;
+  let current: Awaited<ReturnType<StateDir['current']>>;
+  try {
+    current = await stateDir.current();
+  } catch {
+    return false;
+  }
+  if ((current?.generation ?? null) !== plan.generation) return false;
+  if (plan.mode === 'full') return true;
+  try {
+    return plan.store.readCheckpoint()?.runId === plan.checkpointRunId;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses a window that ends before a delta plan's checkpoint (closing its store): the state
+ * already holds later changes, and only a full count can go back.
+ */
+export function checkWindow(plan: RunPlan, windowEnd: Date): void {
+  if (plan.mode !== 'delta' || windowEnd.getTime() >= plan.from.getTime()) return;
+  plan.store.close();
+  throw new ConfigError(
+    `--until ${windowEnd.toISOString()} is before the checkpoint (${plan.from.toISOString()}); use --full to recount up to an earlier time`,
+  );
 }

@@ -84,6 +84,11 @@ export interface OpenOptions {
   readonly deferCheck?: boolean;
   /** The time the run started (default: now). */
   readonly now?: Date;
+  /**
+   * Reads the term dictionary, its lookup tables built (default: `TermDictionary.read` and
+   * `index` on this thread); a run has one of its analysis workers read it.
+   */
+  readonly readDictionary?: (path: string) => Promise<TermDictionary>;
 }
 
 export interface Integrity {
@@ -198,9 +203,14 @@ export class DfStore {
         throw new Error('it names no dictionary file');
       }
       name = named;
-      dictionary = TermDictionary.read(join(dirname(path), name));
-      // Opened for a delta run, which looks terms up: a term stored twice is found now.
-      dictionary.index();
+      const dictionaryPath = join(dirname(path), name);
+      if (options.readDictionary === undefined) {
+        dictionary = TermDictionary.read(dictionaryPath);
+        // Opened for a delta run, which looks terms up: a term stored twice is found now.
+        dictionary.index();
+      } else {
+        dictionary = await options.readDictionary(dictionaryPath);
+      }
       if (check !== undefined && checkAbort === null) {
         const result = await check;
         if (result !== 'ok') throw new Error(`quick_check: ${result}`);

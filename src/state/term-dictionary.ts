@@ -168,13 +168,18 @@ export class LanguageTerms {
     arenaUsed: number,
     counts: Float64Array,
     size: number,
+    offsets?: Uint32Array,
   ) {
     this.arena = arena;
     this.arenaUsed = arenaUsed;
     this.counts = counts;
     this.size = size;
     this.baseSize = size;
-    this.offsets = new Uint32Array(size);
+    if (offsets !== undefined) {
+      this.offsets = offsets;
+      return;
+    }
+    this.offsets = new Uint32Array(new SharedArrayBuffer(size * 4));
     let at = 0;
     let id = 0;
     for (; id < size && at < arenaUsed; id++) {
@@ -218,6 +223,44 @@ export class LanguageTerms {
 
   static empty(lang: string): LanguageTerms {
     return new LanguageTerms(lang, new Uint16Array(0), 0, new Float64Array(32), 0);
+  }
+
+  /**
+   * A language read on another thread, from its `parts()`: the same arrays, shared, nothing
+   * copied or rebuilt.
+   */
+  static fromParts(parts: LanguageParts): LanguageTerms {
+    const { lang, arena, arenaUsed, counts, size, offsets, slots } = parts;
+    if (
+      offsets.length !== size ||
+      counts.length < size * 2 ||
+      arena.length < arenaUsed ||
+      slots.length < size * 2 + 2
+    ) {
+      throw new Error(`dictionary ${lang}: its parts do not fit together`);
+    }
+    const terms = new LanguageTerms(lang, arena, arenaUsed, counts, size, offsets);
+    terms.slots = slots;
+    return terms;
+  }
+
+  /**
+   * The arrays of a language as read (`readFrom`), lookup table built, for another thread to
+   * take over (`fromParts`). All of them are in shared memory: handing them over copies nothing.
+   */
+  parts(): LanguageParts {
+    if (this.size !== this.baseSize || !(this.counts.buffer instanceof SharedArrayBuffer)) {
+      throw new Error(`dictionary ${this.lang}: only a language as read can be handed over`);
+    }
+    return {
+      lang: this.lang,
+      arena: this.arena,
+      arenaUsed: this.arenaUsed,
+      counts: this.counts,
+      size: this.size,
+      offsets: this.offsets,
+      slots: this.slots ?? this.buildSlots(),
+    };
   }
 
   /** Arena code units in use, lengths included. */
@@ -380,7 +423,10 @@ export class LanguageTerms {
   ): LanguageTerms {
     // Room for the terms a night adds: without it, the language's first new term would copy
     // the whole array into one twice its size (20-50 ms over the 1M state's languages).
-    const counts = new Float64Array(terms * 2 + 2 * Math.max(64, Math.ceil(terms / 64)));
+    // Shared, as every array read here, so that a thread that reads the file can hand them over.
+    const counts = new Float64Array(
+      new SharedArrayBuffer((terms * 2 + 2 * Math.max(64, Math.ceil(terms / 64))) * 8),
+    );
     reader.next(new Uint8Array(counts.buffer, 0, terms * 16));
     // Shared, so that a delta run's workers look terms up in this very copy.
     const arena = new Uint16Array(new SharedArrayBuffer(arenaUnits * 2));
@@ -398,6 +444,17 @@ export class LanguageTerms {
     }
     return new LanguageTerms(lang, arena, arenaUnits, counts, terms);
   }
+}
+
+/** A language's arrays, handed from the thread that read them to another (`LanguageTerms.parts`). */
+export interface LanguageParts {
+  readonly lang: string;
+  readonly arena: Uint16Array;
+  readonly arenaUsed: number;
+  readonly counts: Float64Array;
+  readonly size: number;
+  readonly offsets: Uint32Array;
+  readonly slots: Int32Array;
 }
 
 interface Header {
@@ -433,6 +490,20 @@ export class TermDictionary {
   /** Builds every language's lookup table; throws StateCorruptError on a term stored twice. */
   index(): void {
     for (const terms of this.byLang.values()) terms.index();
+  }
+
+  /**
+   * Every language's arrays, lookup tables built, for another thread: a dictionary read (`read`)
+   * on one thread and used on another (`fromParts`).
+   */
+  parts(): LanguageParts[] {
+    return [...this.byLang.values()].map((terms) => terms.parts());
+  }
+
+  static fromParts(parts: readonly LanguageParts[]): TermDictionary {
+    const dictionary = new TermDictionary();
+    for (const language of parts) dictionary.set(LanguageTerms.fromParts(language));
+    return dictionary;
   }
 
   /** Every language's terms as they stand, for the analysis workers (see `LanguageTerms.shared`). */

@@ -3,7 +3,8 @@
  * and Redis restarted in the middle of a run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,6 +78,40 @@ describe('two runs at once', () => {
     expect(won.json).toMatchObject({ success: true, published: true });
     expect(await client.hGet('two:meta', 'version')).toBe('1');
     expect(await client.exists('two:lock')).toBe(0);
+
+    // A run reads its state while it connects, before it asks for the lock: meeting the lock
+    // held, it leaves that state as it found it, every file the same.
+    const stateFiles = async (): Promise<Map<string, string>> => {
+      const files = new Map<string, string>();
+      const walk = async (at: string): Promise<void> => {
+        for (const entry of await readdir(at, { withFileTypes: true })) {
+          const path = join(at, entry.name);
+          if (entry.isDirectory()) await walk(path);
+          else
+            files.set(
+              path,
+              createHash('sha256')
+                .update(await readFile(path))
+                .digest('hex'),
+            );
+        }
+      };
+      await walk(join(dir, 'two-a'));
+      return files;
+    };
+    const before = await stateFiles();
+    await client.set('two:lock', 'held by an operator');
+    try {
+      const blocked = await runCli(args('two-a'), { env: env('two') });
+      expect(blocked.code, blocked.stderr).toBe(3);
+      expect(String(blocked.json?.errors)).toMatch(/another run holds the lock/);
+    } finally {
+      await client.del('two:lock');
+    }
+    expect(await stateFiles()).toEqual(before);
+    const next = await runCli(args('two-a'), { env: env('two') });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json).toMatchObject({ success: true, mode: 'delta' });
   });
 });
 

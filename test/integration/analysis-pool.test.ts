@@ -21,6 +21,7 @@ import type { EncodedDocuments, WorkerSettings } from '../../src/analysis/protoc
 import { addTerms } from '../../src/analysis/tokenizer.js';
 import type * as Pool from '../../src/job/analysis-pool.js';
 import { DfStore } from '../../src/state/df-store.js';
+import type * as Dictionary from '../../src/state/term-dictionary.js';
 import { FUNCTION_WORDS, letters, prng } from '../support/corpus.js';
 import { fromDist } from '../support/dist.js';
 import { readTermCounts } from '../support/term-records.js';
@@ -582,6 +583,54 @@ describe('analysis workers started ahead of the analysis', () => {
     });
     expect(stats.counted).toBe(DOCS);
     expect(counted.reduce((n, language) => n + language.n, 0)).toBe(DOCS);
+  });
+
+  it('read the term dictionary of a state for the job, which takes it over, then analyse', async () => {
+    const { LanguageTerms, TermDictionary } = await fromDist<typeof Dictionary>(
+      'state/term-dictionary.js',
+    );
+    const words = Array.from({ length: 5000 }, (_, i) => `${letters(i)}${i % 7}`);
+    const written = new TermDictionary();
+    written.set(
+      LanguageTerms.fromTerms(
+        'en',
+        words,
+        words.map((_, i) => i + 1),
+        words.map((_, i) => i + 2),
+      ),
+    );
+    written.set(LanguageTerms.fromTerms('de', ['der', 'die'], [3, 2], [9, 4]));
+    const path = join(dir, 'dictionary-workers.bin');
+    written.write(path);
+    const started = pool.startAnalysisWorkers(2);
+    const dictionary = await pool.readDictionaryOnWorker(started, path);
+    const en = dictionary.get('en')!;
+    expect(en.size).toBe(words.length);
+    for (let id = 0; id < words.length; id += 13) {
+      expect(en.id(words[id]!)).toBe(id);
+      expect([en.df(id), en.cf(id)]).toEqual([id + 1, id + 2]);
+    }
+    expect(dictionary.get('de')!.id('die')).toBe(1);
+    expect(dictionary.encode().equals(TermDictionary.read(path).encode())).toBe(true);
+    // Its lookup table was built on the worker, in memory the job's thread shares.
+    expect(en.shared().slots.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // A damaged file is refused as the job's thread would refuse it.
+    const damaged = join(dir, 'dictionary-damaged.bin');
+    const bytes = (await import('node:fs')).readFileSync(path);
+    bytes[bytes.length - 9] = (bytes[bytes.length - 9] ?? 0) ^ 0xff;
+    await writeFile(damaged, bytes);
+    await expect(pool.readDictionaryOnWorker(started, damaged)).rejects.toThrow(
+      /dictionary dictionary-damaged.bin is damaged: checksum mismatch/,
+    );
+    // The same workers then analyse.
+    const { stats } = await pool.analyzeCorpus({
+      input: { kind: 'file', path: corpus },
+      settings: fullSettings({ keepRecords: false }),
+      workers: 2,
+      started,
+      signal: new AbortController().signal,
+    });
+    expect(stats.counted).toBe(DOCS);
   });
 
   it('are ended when no analysis takes them over, or when they do not match it', async () => {

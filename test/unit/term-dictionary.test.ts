@@ -2,11 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashRange, sharedTermId } from '../../src/analysis/term-table.js';
 import { StateCorruptError } from '../../src/state/store-schema.js';
-import { LanguageTerms, TermDictionary } from '../../src/state/term-dictionary.js';
+import {
+  type LanguageParts,
+  LanguageTerms,
+  TermDictionary,
+} from '../../src/state/term-dictionary.js';
 import { prng } from '../support/corpus.js';
 
 /** Two words with the same 32-bit FNV-1a hash, found by a birthday search. */
@@ -184,6 +189,65 @@ describe('TermDictionary', () => {
     expect(readFileSync(again).equals(back.encode())).toBe(true);
     expect(TermDictionary.read(again).get('ja')!.id('新しい')).toBe(2);
     expect(contents(TermDictionary.read(again))).toEqual(contents(back));
+  });
+
+  it('hands its arrays to another thread as read, shared, lookup tables built; taken over, it is the same dictionary', async () => {
+    const list = [...words(6000, 9), ...COLLIDING];
+    const dictionary = new TermDictionary();
+    dictionary.set(
+      LanguageTerms.fromTerms(
+        'xx',
+        list,
+        list.map((_, i) => i + 1),
+        list.map((_, i) => 2 * i + 3),
+      ),
+    );
+    dictionary.set(LanguageTerms.fromTerms('ja', ['日本', '語'], [2, 1], [5, 1]));
+    const path = join(dir, 'parts.bin');
+    dictionary.write(path);
+    const read = TermDictionary.read(path);
+    const parts = read.parts();
+    for (const language of parts) {
+      for (const array of [language.arena, language.counts, language.offsets, language.slots]) {
+        expect(array.buffer, language.lang).toBeInstanceOf(SharedArrayBuffer);
+      }
+    }
+    // Through a message port, as a worker's answer comes: structured clone shares the memory.
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<LanguageParts[]>((resolve) => {
+      port2.once('message', resolve);
+    });
+    port1.postMessage(parts);
+    const taken = TermDictionary.fromParts(await received);
+    port1.close();
+    expect(contents(taken)).toEqual(contents(dictionary));
+    const xx = taken.get('xx')!;
+    for (let id = 0; id < list.length; id += 7) expect(xx.id(list[id]!)).toBe(id);
+    expect(xx.id(COLLIDING[1])).toBe(list.length - 1);
+    expect(xx.id('not-there')).toBe(-1);
+    // The very arrays the reader filled: a count changed on one side is seen on the other.
+    xx.counts[0] = 41;
+    expect(read.get('xx')!.df(0)).toBe(41);
+    xx.counts[0] = 1;
+    // Workers look the terms up in that shared memory, without a copy.
+    const shared = xx.shared();
+    expect(shared.slots.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.arena.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // Taken over, it grows and writes as one read on this thread.
+    expect(xx.idOrAdd('brand-new')).toBe(list.length);
+    xx.counts[2 * list.length] = 1;
+    xx.counts[2 * list.length + 1] = 1;
+    const again = join(dir, 'parts-2.bin');
+    taken.write(again);
+    expect(readFileSync(again).equals(taken.encode())).toBe(true);
+    expect(TermDictionary.read(again).get('xx')!.id('brand-new')).toBe(list.length);
+    // Only a language as read can be handed over: one with terms added is not.
+    expect(() => taken.parts()).toThrow(/only a language as read can be handed over/);
+    // Parts that do not fit together are refused.
+    const xxParts = parts.find((l) => l.lang === 'xx')!;
+    expect(() =>
+      TermDictionary.fromParts([{ ...xxParts, offsets: xxParts.offsets.subarray(1) }]),
+    ).toThrow(/its parts do not fit together/);
   });
 
   it('refuses a file that is damaged, truncated or not a dictionary, naming the fault', () => {
