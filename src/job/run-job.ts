@@ -186,6 +186,14 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   let analysisWorkers: AnalysisWorkers | null = null;
   /** The plan made while the job connects; null once the plan phase has taken it. */
   let early: Promise<RunPlan> | null = null;
+  /** Resolves once the job holds the run lock (a dry run: once it has connected, or not). */
+  let onConnected = (): void => {};
+  let notConnected = (_reason: Error): void => {};
+  const connected = new Promise<void>((resolve, reject) => {
+    onConnected = resolve;
+    notConnected = reject;
+  });
+  connected.catch(() => {});
   logger.info(
     { dryRun: options.dryRun, full: options.full, force: options.force === true },
     'run started',
@@ -210,7 +218,9 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const readDictionary = (path: string) => readDictionaryOnWorker(workers, path);
     // The state is read while the job connects, its dictionary by a worker: the plan writes
     // nothing, and is checked against the state again once the lock is held (`stillCurrent`).
-    early = planRun(stateDir, config, options.full, { readDictionary });
+    // The integrity check reads the whole database: it waits for the lock, so that it never
+    // holds up the writes of a run that has it.
+    early = planRun(stateDir, config, options.full, { readDictionary, checkAfter: connected });
     early.catch(() => {});
     // A file's window ends by this host's clock; MongoDB's by the server's, read once connected.
     let windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
@@ -225,6 +235,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         onLockLost: (message) => abort(new LockError(message)),
       }),
     );
+    onConnected();
     publisher = connection.publisher;
     lock = connection.lock;
     const live = connection.live;
@@ -684,6 +695,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     options.signal.removeEventListener('abort', onSignal);
     const unused = analysisWorkers as AnalysisWorkers | null;
     if (unused !== null) await stopAnalysisWorkers(unused);
+    notConnected(new Error('the run ended before it held the lock'));
     // A plan the run never took (it failed while connecting) leaves nothing open.
     const untaken = await (early as Promise<RunPlan> | null)?.catch(() => null);
     if (untaken?.mode === 'delta') untaken.store.close();

@@ -47,6 +47,8 @@ export type RunPlan = FullPlan | DeltaPlan;
 export interface PlanOptions {
   /** How the state's term dictionary is read (`OpenOptions.readDictionary`). */
   readonly readDictionary?: (path: string) => Promise<TermDictionary>;
+  /** When the integrity check may start (`OpenOptions.checkAfter`): once the run lock is held. */
+  readonly checkAfter?: Promise<unknown>;
 }
 
 /**
@@ -64,7 +66,8 @@ export function analysisKey(config: Config): string {
 /**
  * Reads the state and decides. It writes nothing, so a run may plan before it holds the run
  * lock, beside its connection to Redis, and check afterwards that no other run committed in
- * between (`stillCurrent`). The window's end is checked against the plan by `checkWindow`.
+ * between (`stillCurrent`); the integrity check, which reads the whole database, waits for the
+ * lock (`checkAfter`). The window's end is checked against the plan by `checkWindow`.
  */
 export async function planRun(
   stateDir: StateDir,
@@ -87,6 +90,7 @@ export async function planRun(
       skipCheckWithinHours: config.state.integrityCheckHours,
       deferCheck: true,
       ...(options.readDictionary === undefined ? {} : { readDictionary: options.readDictionary }),
+      ...(options.checkAfter === undefined ? {} : { checkAfter: options.checkAfter }),
     });
   } catch (error) {
     // Written by another version of the job (the stored counts differ in kind, not in value).

@@ -82,6 +82,12 @@ export interface OpenOptions {
    * whatever the database's size; `verified` settles with it.
    */
   readonly deferCheck?: boolean;
+  /**
+   * With `deferCheck`: the check starts only once this resolves, and never when it rejects. A
+   * run opens its state before it holds the run lock, and a check that read another run's
+   * database meanwhile would hold up that run's writes and commit for as long as it reads.
+   */
+  readonly checkAfter?: Promise<unknown>;
   /** The time the run started (default: now). */
   readonly now?: Date;
   /**
@@ -190,8 +196,12 @@ export class DfStore {
           if (opened !== undefined) opened.readAhead = found;
         };
         if (options.deferCheck === true) {
-          checkAbort = new AbortController();
-          check = quickCheck(db, path, 0, onReadAhead, undefined, checkAbort.signal);
+          const abort = new AbortController();
+          checkAbort = abort;
+          const connection = db;
+          check = (options.checkAfter ?? Promise.resolve()).then(() =>
+            quickCheck(connection, path, 0, onReadAhead, undefined, abort.signal),
+          );
           // Observed from now on: it may fail before `verified` is read.
           check.catch(() => {});
         } else {

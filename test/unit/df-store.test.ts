@@ -407,6 +407,38 @@ describe('DfStore', () => {
     );
   });
 
+  it('with checkAfter, starts the deferred check only once it resolves, and never when it rejects', async () => {
+    const path = await build('deferred-after');
+    await damageTableRoot(path, 'docs');
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store = await DfStore.open(path, { deferCheck: true, checkAfter: gate });
+    let settled = false;
+    const outcome = store.verified.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    void outcome.then(() => {
+      settled = true;
+    });
+    // A check of so small a database ends within a few tens of milliseconds once started.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    release();
+    expect(String(await outcome)).toMatch(/is unreadable: quick_check: \*\*\* in database main/);
+    store.close();
+
+    // The run never got its lock: the check never runs, and verified says why.
+    const refused = await DfStore.open(await build('deferred-refused'), {
+      deferCheck: true,
+      checkAfter: Promise.reject(new Error('the run ended before it held the lock')),
+    });
+    await expect(refused.verified).rejects.toThrow('the run ended before it held the lock');
+    refused.close();
+  });
+
   it('skips the integrity check within the hours after the state was known sound, and records a check that passed', async () => {
     const path = await build('sound-at');
     const soundAt = (): unknown => {
