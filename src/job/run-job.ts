@@ -302,7 +302,10 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         early = null;
         let made: RunPlan | null = planned === null ? null : await planned;
         if (made !== null && !(await stillCurrent(stateDir, made))) {
-          logger.info('another run committed the state while this one connected; reading it again');
+          logger.info(
+            { planned: made.mode === 'full' ? made.reason : 'delta' },
+            'reading the state again under the run lock: read before it, it may have been changing',
+          );
           if (made.mode === 'delta') made.store.close();
           made = null;
         }

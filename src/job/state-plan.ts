@@ -29,8 +29,6 @@ export interface FullPlan {
   readonly mode: 'full';
   readonly reason: FullReason;
   readonly warning: string | null;
-  /** The generation in force when the plan was made (null: none); see `stillCurrent`. */
-  readonly generation?: string | null;
 }
 
 export interface DeltaPlan {
@@ -82,7 +80,7 @@ export async function planRun(
   } catch (error) {
     return { mode: 'full', reason: 'stateUnreadable', warning: (error as Error).message };
   }
-  if (current === null) return { mode: 'full', reason: 'noState', warning: null, generation: null };
+  if (current === null) return { mode: 'full', reason: 'noState', warning: null };
   const generation = current.generation;
   let store: DfStore;
   try {
@@ -99,7 +97,6 @@ export async function planRun(
         mode: 'full',
         reason: 'schemaChanged',
         warning: `${error.message}; recounting in full`,
-        generation,
       };
     }
     if (error instanceof StateCorruptError) {
@@ -107,7 +104,6 @@ export async function planRun(
         mode: 'full',
         reason: 'stateUnreadable',
         warning: `${error.message}; recounting in full`,
-        generation,
       };
     }
     throw error;
@@ -116,11 +112,11 @@ export async function planRun(
     const checkpoint = store.readCheckpoint();
     if (checkpoint === null) {
       store.close();
-      return { mode: 'full', reason: 'noCheckpoint', warning: null, generation };
+      return { mode: 'full', reason: 'noCheckpoint', warning: null };
     }
     if (checkpoint.analysisKey !== analysisKey(config)) {
       store.close();
-      return { mode: 'full', reason: 'analyzerChanged', warning: null, generation };
+      return { mode: 'full', reason: 'analyzerChanged', warning: null };
     }
     return {
       mode: 'delta',
@@ -151,18 +147,22 @@ export async function planRun(
 /**
  * Whether a plan made before the run lock was held still describes the state: the same
  * generation in force and, for a delta, the same checkpoint (every run that commits writes its
- * own). A run that committed in between makes the plan stale; the caller plans again.
+ * own). A run that committed in between makes the plan stale; the caller plans again. A full
+ * count is kept only when it was asked for, or when there was no state and still is none: any
+ * other reason was read from a state that another run, holding the lock, may have been writing
+ * (a read that timed out on that run's database lock looks unreadable), and is read again.
  */
 export async function stillCurrent(stateDir: StateDir, plan: RunPlan): Promise<boolean> {
-  if (plan.mode === 'full' && plan.generation === undefined) return true;
+  if (plan.mode === 'full' && plan.reason === 'requested') return true;
+  if (plan.mode === 'full' && plan.reason !== 'noState') return false;
   let current: Awaited<ReturnType<StateDir['current']>>;
   try {
     current = await stateDir.current();
   } catch {
     return false;
   }
-  if ((current?.generation ?? null) !== plan.generation) return false;
-  if (plan.mode === 'full') return true;
+  if (plan.mode === 'full') return current === null;
+  if (current?.generation !== plan.generation) return false;
   try {
     return plan.store.readCheckpoint()?.runId === plan.checkpointRunId;
   } catch {

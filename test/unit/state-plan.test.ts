@@ -4,7 +4,7 @@
  * generation), and a window that ends before a delta's checkpoint is refused with its store
  * closed.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,7 +108,7 @@ describe('a plan made before the run lock', () => {
 
     const empty = new StateDir(join(dir, 'empty'));
     const full = await planRun(empty, config, false);
-    expect(full).toMatchObject({ mode: 'full', reason: 'noState', generation: null });
+    expect(full).toMatchObject({ mode: 'full', reason: 'noState' });
     expect(await stillCurrent(empty, full)).toBe(true);
     // A state that appeared meanwhile makes a plan for none stale too.
     await stateWith('empty', 'gen-c', 'run-c');
@@ -116,6 +116,32 @@ describe('a plan made before the run lock', () => {
     // A recount on request depends on no state.
     const requested = await planRun(empty, config, true);
     expect(await stillCurrent(empty, requested)).toBe(true);
+  });
+
+  it('is made again under the lock when it found the state unreadable or unusable', async () => {
+    // Read while another run writes the state, a database can be locked (SQLite's busy wait ends
+    // in an error) or a dictionary gone: a full count decided then is not trusted.
+    const state = await stateWith('unreadable', 'gen-a', 'run-a');
+    const generation = join(state.dir, 'gen-a');
+    const named = (await readdir(generation)).find((name) => name.startsWith('dictionary-'))!;
+    const bytes = await readFile(join(generation, named));
+    await writeFile(join(generation, named), bytes.subarray(0, 20));
+    const plan = await planRun(state, config, false);
+    expect(plan).toMatchObject({ mode: 'full', reason: 'stateUnreadable' });
+    expect(await stillCurrent(state, plan)).toBe(false);
+    // The same holds for a state counted by another analyzer, or without a checkpoint.
+    const other = {
+      ...config,
+      source: { ...config.source, fields: { ...config.source.fields, text: ['title'] } },
+    };
+    await writeFile(join(generation, named), bytes);
+    const changed = await planRun(state, other, false);
+    expect(changed).toMatchObject({ mode: 'full', reason: 'analyzerChanged' });
+    expect(await stillCurrent(state, changed)).toBe(false);
+    // Read again, the state gives a delta.
+    const again = await deltaPlan(state);
+    expect(await stillCurrent(state, again)).toBe(true);
+    again.store.close();
   });
 
   it('refuses a window that ends before the checkpoint, and closes its store', async () => {
