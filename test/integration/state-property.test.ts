@@ -4,12 +4,15 @@
  * as a chain of delta runs, must leave exactly the document frequencies, collection frequencies
  * (occurrences, which the ranking uses) and lists of a full recount of the final corpus, also
  * when the first full count ran on two workers and the second one's documents are stored in its
- * own numbering. Runs the real pipeline (the built job, piscina, SQLite state, a real
- * redis-server) in this process.
+ * own numbering, and when a run read its state while another run, holding the lock, committed
+ * (it must read the state again once it holds the lock). Runs the real pipeline (the built job,
+ * piscina, SQLite state, a real redis-server) in this process.
  */
 import { cp, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import type { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
@@ -270,4 +273,98 @@ describe('deltas over a full count of two workers', () => {
     for (const path of [stateDir, fullState, source])
       await rm(path, { recursive: true, force: true });
   }, 300_000);
+});
+
+describe('a run that read its state before another run committed', () => {
+  it('reads it again once it holds the lock, and stays exact', async () => {
+    const random = prng(91);
+    const stateDir = join(dir, 'overtaken');
+    const source = join(dir, 'overtaken.ndjson');
+    const base = Date.UTC(2026, 10, 1);
+    const hour = 3_600_000;
+    const corpus = new Map<string, Doc>();
+    const at = (k: number): string => new Date(base + k * hour - 1).toISOString();
+    for (let i = 0; i < 60; i++) {
+      const lang = LANGS[i % LANGS.length]!;
+      corpus.set(`d${i}`, { _id: `d${i}`, lang, text: text(random, lang), updatedAt: at(1) });
+    }
+    // Changes in the second hour, which the other run applies, and in the third.
+    for (const k of [2, 3]) {
+      for (const doc of [...corpus.values()]) {
+        if (random() < 0.3)
+          corpus.set(doc._id, { ...doc, text: text(random, doc.lang), updatedAt: at(k) });
+      }
+      corpus.set(`n${k}`, {
+        _id: `n${k}`,
+        lang: 'en',
+        text: 'the cat and the dog',
+        updatedAt: at(k),
+      });
+    }
+    await writeCorpus(source, [...corpus.values()]);
+    const cfg = config('overtaken', stateDir, source);
+    expect((await run(cfg, new Date(base + hour))).errors).toEqual([]);
+
+    // This run's Redis connection is held at a proxy: it reads its state, then waits there.
+    let open = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let reached = false;
+    const sockets: Socket[] = [];
+    const proxy = createServer((socket) => {
+      reached = true;
+      sockets.push(socket);
+      void gate.then(() => {
+        const upstream = connect(redis.port, '127.0.0.1');
+        sockets.push(upstream);
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    try {
+      const waiting = runJob({
+        config: { ...cfg, redis: { ...cfg.redis, url: `redis://127.0.0.1:${port}` } },
+        env: {},
+        dryRun: false,
+        full: false,
+        until: new Date(base + 3 * hour),
+        logger,
+        progress: noProgress,
+        signal: new AbortController().signal,
+      });
+      while (!reached) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Its plan (a delta from the first hour's checkpoint) is made by now: the state is tiny.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Meanwhile another run takes the lock and applies the second hour.
+      const other = await run(cfg, new Date(base + 2 * hour));
+      expect(other.errors).toEqual([]);
+      expect(other.mode).toBe('delta');
+      open();
+      const result = await waiting;
+      expect(result.errors).toEqual([]);
+      expect(result.mode).toBe('delta');
+      // It started from the other run's checkpoint, not from the one it had read.
+      expect(result.window.from).toBe(new Date(base + 2 * hour).toISOString());
+      expect(lines.join('')).toContain('reading the state again under the run lock');
+    } finally {
+      open();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    const fullState = join(dir, 'overtaken-full');
+    const recount = await run(
+      config('overtaken-full', fullState, source),
+      new Date(base + 3 * hour),
+      true,
+    );
+    expect(recount.errors).toEqual([]);
+    expect(await stateTables(stateDir)).toEqual(await stateTables(fullState));
+    for (const path of [stateDir, fullState, source])
+      await rm(path, { recursive: true, force: true });
+  }, 60_000);
 });
