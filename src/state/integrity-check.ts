@@ -123,6 +123,8 @@ export function quickCheck(
   const reportReadAhead = (readAhead: ReadAhead | undefined): void => {
     if (readAhead !== undefined && readAhead.bytesRead > 0) onReadAhead?.(readAhead);
   };
+  // Stopped before it started (a store closed while its check waited to begin): no thread.
+  if (signal?.aborted === true) return Promise.reject(signal.reason);
   try {
     if (fs.statSync(path).size < inlineBelow) {
       reportReadAhead(readAheadIfCold(fs, path, SAMPLE_PAGES, coldReadNs, maxReadAheadBytes()));
@@ -149,7 +151,6 @@ export function quickCheck(
       void worker.terminate();
       reject(signal?.reason);
     };
-    if (signal?.aborted === true) stop();
     signal?.addEventListener('abort', stop, { once: true });
     worker.once('exit', () => signal?.removeEventListener('abort', stop));
     worker.once(

@@ -430,6 +430,20 @@ describe('DfStore', () => {
     expect(String(await outcome)).toMatch(/is unreadable: quick_check: \*\*\* in database main/);
     store.close();
 
+    // Closed before its gate opened: the check does not start, and verified says why.
+    let later = (): void => {};
+    const closed = await DfStore.open(await build('deferred-closed-early'), {
+      deferCheck: true,
+      checkAfter: new Promise<void>((resolve) => {
+        later = resolve;
+      }),
+    });
+    closed.close();
+    later();
+    await expect(closed.verified).rejects.toThrow(
+      'the store was closed during its integrity check',
+    );
+
     // The run never got its lock: the check never runs, and verified says why.
     const refused = await DfStore.open(await build('deferred-refused'), {
       deferCheck: true,
