@@ -1,7 +1,8 @@
 /**
  * One run of the job, as phases: resolve → connect (lock, live lists) → plan → analyse (count or
- * apply the delta) → select → guardrails → publish → commit state and checkpoint. The state is
- * read while the job connects, and the plan checked against it again once the lock is held.
+ * apply the delta) → select → guardrails → publish → commit state and checkpoint. The run first
+ * takes its state directory's lock (`run.lock`), then reads the state while it connects, and
+ * checks the plan against it again once the run lock in Redis is held.
  * Never throws: every outcome is a JobResult with its exit code. Nothing reaches Redis before the
  * analysis has succeeded, and the state is committed only after the publish, so a failure leaves
  * yesterday's lists live and the next run redoes the same window.
@@ -36,6 +37,7 @@ import {
 } from '../state/df-store.js';
 import type { DocumentWriter } from '../state/document-writer.js';
 import { StateDir } from '../state/state-dir.js';
+import { StateLock, StateLockHeldError } from '../state/state-lock.js';
 import {
   type AnalysisWorkers,
   analyzeCorpus,
@@ -182,6 +184,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   /** A full count's document writer, until it is closed. */
   let writer: DocumentWriter | null = null;
   const stateDir = new StateDir(config.state.dir);
+  /** The state directory's lock, held from before the state is read until the run ends. */
+  let stateLock: StateLock | null = null;
   /** Started early; null once the analysis has taken them over (and ends them). */
   let analysisWorkers: AnalysisWorkers | null = null;
   /** The plan made while the job connects; null once the plan phase has taken it. */
@@ -212,15 +216,29 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       if (error instanceof SourceUriError) throw new ConfigError(`source.uri: ${error.message}`);
       throw error;
     }
+    if (!options.dryRun) {
+      // Before anything of the state is read: no other run writes it while this one holds it.
+      try {
+        await stateDir.ensure();
+        stateLock = StateLock.acquire(config.state.dir, { runId, now });
+      } catch (error) {
+        if (error instanceof StateLockHeldError) throw error;
+        throw new StateError((error as Error).message, { cause: error });
+      }
+    }
     // The workers load their modules while the job connects and reads its state.
     const workers = startAnalysisWorkers(config.analysis.workers);
     analysisWorkers = workers;
     const readDictionary = (path: string) => readDictionaryOnWorker(workers, path);
     // The state is read while the job connects, its dictionary by a worker: the plan writes
-    // nothing, and is checked against the state again once the lock is held (`stillCurrent`).
-    // The integrity check reads the whole database: it waits for the lock, so that it never
-    // holds up the writes of a run that has it.
-    early = planRun(stateDir, config, options.full, { readDictionary, checkAfter: connected });
+    // nothing, and is checked against the state again once the run lock is held
+    // (`stillCurrent`). The integrity check reads the whole database, which would hold up the
+    // writes of a run writing it: under the state directory's lock none can, so it starts at
+    // once; a dry run, which takes no lock, starts it once connected, as late as it can.
+    early = planRun(stateDir, config, options.full, {
+      readDictionary,
+      ...(options.dryRun ? { checkAfter: connected } : {}),
+    });
     early.catch(() => {});
     // A file's window ends by this host's clock; MongoDB's by the server's, read once connected.
     let windowEnd = windowEndFor(options.until, startedAt, config.source.safetyLagSeconds);
@@ -687,10 +705,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const failure = toFailure(
       error instanceof LockHeldError
         ? new LockError(lockHeldMessage(error), { cause: error })
-        : error,
+        : error instanceof StateLockHeldError
+          ? new LockError(`${error.message}; this run did nothing`, { cause: error })
+          : error,
     );
+    const locked = error instanceof LockHeldError || error instanceof StateLockHeldError;
     result.success = false;
-    result.exitCode = error instanceof LockHeldError ? ExitCode.locked : failure.exitCode;
+    result.exitCode = locked ? ExitCode.locked : failure.exitCode;
     result.errors.push(failure.message);
     logger.error({ err: failure.message, kind: failure.name }, 'run failed');
   } finally {
@@ -718,6 +739,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         (await stateDir.current().catch(() => null))?.generation ?? null,
       );
     }
+    // Released once nothing of the state is open or being written.
+    (stateLock as StateLock | null)?.release();
     result.durationSeconds = round((performance.now() - startedMs) / 1000);
     const heldLock = lock as RunLock | null;
     if (heldLock !== null) {

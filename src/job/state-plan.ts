@@ -45,7 +45,10 @@ export type RunPlan = FullPlan | DeltaPlan;
 export interface PlanOptions {
   /** How the state's term dictionary is read (`OpenOptions.readDictionary`). */
   readonly readDictionary?: (path: string) => Promise<TermDictionary>;
-  /** When the integrity check may start (`OpenOptions.checkAfter`): once the run lock is held. */
+  /**
+   * When the integrity check may start (`OpenOptions.checkAfter`); default at once. A dry run,
+   * which takes no lock, waits until it has connected.
+   */
   readonly checkAfter?: Promise<unknown>;
 }
 
@@ -63,9 +66,10 @@ export function analysisKey(config: Config): string {
 
 /**
  * Reads the state and decides. It writes nothing, so a run may plan before it holds the run
- * lock, beside its connection to Redis, and check afterwards that no other run committed in
- * between (`stillCurrent`); the integrity check, which reads the whole database, waits for the
- * lock (`checkAfter`). The window's end is checked against the plan by `checkWindow`.
+ * lock, beside its connection to Redis (under the state directory's lock, `StateLock`), and
+ * check afterwards that no other run committed in between (`stillCurrent`): the guard for a
+ * directory whose locks do not hold. The window's end is checked against the plan by
+ * `checkWindow`.
  */
 export async function planRun(
   stateDir: StateDir,

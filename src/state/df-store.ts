@@ -84,8 +84,8 @@ export interface OpenOptions {
   readonly deferCheck?: boolean;
   /**
    * With `deferCheck`: the check starts only once this resolves, and never when it rejects. A
-   * run opens its state before it holds the run lock, and a check that read another run's
-   * database meanwhile would hold up that run's writes and commit for as long as it reads.
+   * check that read a database another run is writing would hold up that run's writes and
+   * commit for as long as it reads: a dry run, which holds no lock, waits until it connects.
    */
   readonly checkAfter?: Promise<unknown>;
   /** The time the run started (default: now). */

@@ -1,11 +1,11 @@
 /**
- * The run under contention and anomalies: two runs at once, a corpus whose language collapses,
- * and Redis restarted in the middle of a run.
+ * The run under contention and anomalies: two runs at once (on two state directories, and on
+ * one), a corpus whose language collapses, and Redis restarted in the middle of a run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
@@ -110,6 +110,57 @@ describe('two runs at once', () => {
     }
     expect(await stateFiles()).toEqual(before);
     const next = await runCli(args('two-a'), { env: env('two') });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json).toMatchObject({ success: true, mode: 'delta' });
+  });
+});
+
+describe('two runs on one state directory', () => {
+  it('the second exits 3 at once, before it reads the state or reaches Redis', async () => {
+    const source = join(dir, 'shared.ndjson');
+    await writeCorpus(source, makeCorpus({ seed: 23, perLanguage: 3000 }));
+    const state = join(dir, 'shared-state');
+    const args = ['run', '--source', `file:${source}`, '--redis', redis.url, '--state-dir', state];
+    // The first run is stopped as soon as it holds the state directory's lock.
+    let first: ChildProcess | undefined;
+    const winner = runCli(args, {
+      env: env('shared-a'),
+      onSpawn: (child) => {
+        first = child;
+      },
+    });
+    type Holder = { runId: string; pid: number; acquiredAt: string };
+    let holder: Holder | null = null;
+    for (let i = 0; i < 3000 && holder === null; i += 1) {
+      holder = await readFile(join(state, 'run.lock.json'), 'utf8')
+        .then((text) => JSON.parse(text) as Holder)
+        .catch(() => null);
+      if (holder === null) await sleep(5);
+    }
+    expect(holder, 'the first run never took the state lock').not.toBeNull();
+    first?.kill('SIGSTOP');
+    let loser: Awaited<ReturnType<typeof runCli>>;
+    try {
+      // Another key prefix: Redis's run lock would not stop it, the state directory's does.
+      loser = await runCli(args, { env: env('shared-b') });
+    } finally {
+      first?.kill('SIGCONT');
+    }
+    expect(loser.code, loser.stderr).toBe(3);
+    expect(loser.json).toMatchObject({ success: false, exitCode: 3, published: false });
+    expect(String(loser.json?.errors)).toBe(
+      `another run holds the lock of the state directory ${state}: run ${holder?.runId} on ${hostname()} (pid ${holder?.pid}) since ${holder?.acquiredAt}; this run did nothing`,
+    );
+    // It never reached Redis: no lock, no history, no lists under its prefix.
+    expect(await client.keys('shared-b:*')).toEqual([]);
+    const won = await winner;
+    expect(won.code, won.stderr).toBe(0);
+    expect(won.json).toMatchObject({ success: true, published: true, mode: 'full' });
+    // The lock went with the run, and the holder's note with it.
+    expect((await readdir(state)).filter((name) => name.startsWith('run.lock'))).toEqual([
+      'run.lock',
+    ]);
+    const next = await runCli(args, { env: env('shared-a') });
     expect(next.code, next.stderr).toBe(0);
     expect(next.json).toMatchObject({ success: true, mode: 'delta' });
   });

@@ -4,9 +4,9 @@
  * as a chain of delta runs, must leave exactly the document frequencies, collection frequencies
  * (occurrences, which the ranking uses) and lists of a full recount of the final corpus, also
  * when the first full count ran on two workers and the second one's documents are stored in its
- * own numbering, and when a run read its state while another run, holding the lock, committed
- * (it must read the state again once it holds the lock). Runs the real pipeline (the built job,
- * piscina, SQLite state, a real redis-server) in this process.
+ * own numbering. A run holds its state directory from before it reads the state until it ends:
+ * another run on the same directory meanwhile gives up at once and changes nothing. Runs the real
+ * pipeline (the built job, piscina, SQLite state, a real redis-server) in this process.
  */
 import { cp, readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
@@ -275,8 +275,8 @@ describe('deltas over a full count of two workers', () => {
   }, 300_000);
 });
 
-describe('a run that read its state before another run committed', () => {
-  it('reads it again once it holds the lock, and stays exact', async () => {
+describe('a run that read its state and waits for Redis', () => {
+  it('holds its state directory: another run on it exits 3 at once, and the first stays exact', async () => {
     const random = prng(91);
     const stateDir = join(dir, 'overtaken');
     const source = join(dir, 'overtaken.ndjson');
@@ -340,17 +340,25 @@ describe('a run that read its state before another run committed', () => {
       while (!reached) await new Promise((resolve) => setTimeout(resolve, 10));
       // Its plan (a delta from the first hour's checkpoint) is made by now: the state is tiny.
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      // Meanwhile another run takes the lock and applies the second hour.
+      const tablesBefore = await stateTables(stateDir);
+      const versionBefore = await client.hGet('overtaken:meta', 'version');
+      expect(versionBefore).not.toBeNull();
+      // Meanwhile another run on the same state directory, with Redis free to it, gives up.
       const other = await run(cfg, new Date(base + 2 * hour));
-      expect(other.errors).toEqual([]);
-      expect(other.mode).toBe('delta');
+      expect(other.exitCode).toBe(3);
+      expect(other.published).toBe(false);
+      expect(other.errors.join(' ')).toMatch(
+        /^another run holds the lock of the state directory .*overtaken: run [^ ]+ on .* \(pid \d+\) since .*; this run did nothing$/,
+      );
+      expect(await stateTables(stateDir)).toEqual(tablesBefore);
+      expect(await client.hGet('overtaken:meta', 'version')).toBe(versionBefore);
+      expect(await client.exists('overtaken:lock')).toBe(0);
       open();
       const result = await waiting;
       expect(result.errors).toEqual([]);
       expect(result.mode).toBe('delta');
-      // It started from the other run's checkpoint, not from the one it had read.
-      expect(result.window.from).toBe(new Date(base + 2 * hour).toISOString());
-      expect(lines.join('')).toContain('reading the state again under the run lock');
+      expect(result.window.from).toBe(new Date(base + hour).toISOString());
+      expect(lines.join('')).not.toContain('reading the state again');
     } finally {
       open();
       for (const socket of sockets) socket.destroy();
