@@ -27,45 +27,12 @@ export async function loadRedisDriver(): Promise<typeof RedisDriver> {
   return driver;
 }
 
-type NoCommands = Record<string, never>;
-type NoTypes = Record<string, never>;
-
-/**
- * The driver's client class as it is, without the command methods: `createClient` builds a class
- * of its own with about 500 of them, and its transaction class with as many (0.12 s of the job's
- * thread at every start, in the way of the analysis workers' first ranges). A connection sends
- * its commands raw (`sendCommand`, `multi().addCommand`), which the base classes carry.
- */
-let bareClient: Promise<typeof RedisDriver.RedisClient> | null = null;
-
-function loadBareClient(): Promise<typeof RedisDriver.RedisClient> {
-  bareClient ??= (async () => {
-    const { RedisClient } = await loadRedisDriver();
-    // Not among the package's named exports; the package has no export map, and its version is
-    // pinned (the publish tests run every transaction through it).
-    const loaded = (await import('@redis/client/dist/lib/client/multi-command.js')) as {
-      default: unknown;
-    };
-    // Node hands a CommonJS module over as its exports; some loaders unwrap its `default` first.
-    const Multi =
-      typeof loaded.default === 'function'
-        ? loaded.default
-        : (loaded.default as { default?: unknown } | undefined)?.default;
-    if (typeof Multi !== 'function') throw new Error('@redis/client has no transaction class');
-    class BareRedisClient extends RedisClient<NoCommands, NoCommands, NoCommands, 2, NoTypes> {}
-    (BareRedisClient.prototype as unknown as { Multi: unknown }).Multi = Multi;
-    return BareRedisClient as unknown as typeof RedisDriver.RedisClient;
-  })();
-  return bareClient;
-}
-
 function newClient(
-  { ErrorReply }: typeof RedisDriver,
-  BareRedisClient: typeof RedisDriver.RedisClient,
+  { createClient, ErrorReply }: typeof RedisDriver,
   url: string,
   connectTimeoutMs: number,
 ) {
-  return new BareRedisClient<NoCommands, NoCommands, NoCommands, 2, NoTypes>({
+  return createClient({
     url,
     // RESP2 keeps raw replies plain arrays of strings, whatever the command.
     RESP: 2,
@@ -108,10 +75,9 @@ export class RedisConnection {
     assertRedisUrl(url);
     const timeoutMs = Math.max(1, Math.round(connectTimeoutSeconds * 1000));
     const redis = await loadRedisDriver();
-    const BareRedisClient = await loadBareClient();
     let client: Client;
     try {
-      client = newClient(redis, BareRedisClient, url, timeoutMs);
+      client = newClient(redis, url, timeoutMs);
     } catch {
       // Driver messages for bad URLs may quote the URL, so the cause is dropped on purpose.
       throw new InvalidRedisUrlError(`invalid Redis URL ${redactUrl(url)}`);
