@@ -308,13 +308,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     const warningsBefore = result.warnings.length;
     const planAndAnalyze = async (recount: Omit<FullPlan, 'mode'> | null) => {
       const plan: RunPlan = await phase('plan', async () => {
-        if (!options.dryRun) {
-          try {
-            await stateDir.ensure();
-          } catch (error) {
-            throw new StateError((error as Error).message, { cause: error });
-          }
-        }
+        // The state directory exists by now, unless this is a dry run, which creates nothing.
         if (recount !== null) return { mode: 'full' as const, ...recount };
         const planned = early;
         early = null;
