@@ -3,7 +3,7 @@
  * named to whoever finds it held; and no stale lock after its holder is killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,18 @@ describe('StateLock', () => {
     const lock = StateLock.acquire(at, owner('run-4'));
     expect(lock.held).toBe(true);
     lock.release();
+  });
+
+  it('releases without throwing when its holder file cannot be removed', async () => {
+    const at = await mkdtemp(join(dir, 'stuck-'));
+    const lock = StateLock.acquire(at, owner('run-6'));
+    // A directory where the holder file was: removing it as a file fails.
+    await rm(join(at, 'run.lock.json'));
+    await mkdir(join(at, 'run.lock.json'));
+    expect(() => lock.release()).not.toThrow();
+    expect(lock.held).toBe(false);
+    const next = StateLock.acquire(at, owner('run-7'));
+    next.release();
   });
 
   it('fails with a clear error when the directory cannot hold the lock file', () => {
