@@ -380,10 +380,7 @@ export interface ReadDictionaryTask {
 }
 
 function readDictionary(task: ReadDictionaryTask): LanguageParts[] {
-  const dictionary = TermDictionary.read(task.path);
-  // A term stored twice is found here, as on the job's thread.
-  dictionary.index();
-  return dictionary.parts();
+  return TermDictionary.readIndexed(task.path).parts();
 }
 
 export default function run(task: WorkerTask | ReadDictionaryTask): unknown {

@@ -215,9 +215,8 @@ export class DfStore {
       name = named;
       const dictionaryPath = join(dirname(path), name);
       if (options.readDictionary === undefined) {
-        dictionary = TermDictionary.read(dictionaryPath);
-        // Opened for a delta run, which looks terms up: a term stored twice is found now.
-        dictionary.index();
+        // Opened for a delta run, which looks terms up.
+        dictionary = TermDictionary.readIndexed(dictionaryPath);
       } else {
         dictionary = await options.readDictionary(dictionaryPath);
       }

@@ -69,7 +69,6 @@ export class StateLock {
   private constructor(
     private db: Database.Database | null,
     private readonly dir: string,
-    readonly holder: StateLockHolder,
   ) {}
 
   /**
@@ -119,7 +118,7 @@ export class StateLock {
         rmSync(join(dir, HOLDER_FILE), { force: true });
       } catch {}
     }
-    return new StateLock(db, dir, holder);
+    return new StateLock(db, dir);
   }
 
   get held(): boolean {

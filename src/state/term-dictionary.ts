@@ -574,6 +574,16 @@ export class TermDictionary {
     }
   }
 
+  /**
+   * Reads the file at `path` and builds every language's lookup table, for a run that looks
+   * terms up (a delta); a term stored twice is found now, as StateCorruptError.
+   */
+  static readIndexed(path: string): TermDictionary {
+    const dictionary = TermDictionary.read(path);
+    dictionary.index();
+    return dictionary;
+  }
+
   /** Reads the file at `path`; errors name the file. */
   static read(path: string): TermDictionary {
     const name = basename(path);
